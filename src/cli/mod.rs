@@ -1,0 +1,120 @@
+//! Argument parsing and dispatch; one file per subcommand.
+//!
+//! Every command that lists things takes `--json`; human output goes to stdout, diagnostics to
+//! stderr. The JSON shapes are contracts (`docs/cli.md`), built here from the store's plain types.
+
+mod blame;
+mod demo;
+mod doctor;
+mod log;
+mod verify;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "prodcode",
+    version,
+    about = "Turns your AI-assisted coding sessions into an execution-checked benchmark of your own codebase",
+    long_about = None
+)]
+pub struct Cli {
+    /// The database to use [default: $XDG_DATA_HOME/prodcode/prodcode.db]
+    #[arg(long, global = true, env = "PRODCODE_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+
+    /// Log level for stderr (error, warn, info, debug, trace) or a tracing filter
+    #[arg(long, global = true, env = "PRODCODE_LOG", default_value = "warn", value_name = "FILTER")]
+    pub log: String,
+
+    /// Write logs to this file instead of stderr
+    #[arg(long, global = true, value_name = "PATH")]
+    pub log_file: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the language-server daemon on stdin/stdout (started by your editor)
+    Lsp,
+    /// List recent interactions (prompts) with the AI edits they caused
+    Log(log::Args),
+    /// Show the provenance of every line of a file as last saved through prodcode
+    Blame(blame::Args),
+    /// Check the hash chain of the event log; report the first tampered or missing event
+    Verify(verify::Args),
+    /// Check the installation: database path, schema version, writability, repositories seen
+    Doctor(doctor::Args),
+    /// Run the whole pipeline on a generated sample repository and show the result
+    Demo(demo::Args),
+}
+
+pub fn parse() -> Cli {
+    Cli::parse()
+}
+
+/// Logs go to stderr or a file, never stdout: stdout is the LSP channel.
+pub fn init_logging(cli: &Cli) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&cli.log)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let file = cli.log_file.as_ref().and_then(|path| {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|error| eprintln!("prodcode: cannot open log file {}: {error}", path.display()))
+            .ok()
+    });
+    let _ = match file {
+        Some(file) => builder
+            .with_ansi(false)
+            .with_writer(std::sync::Mutex::new(file))
+            .try_init(),
+        None => builder.with_writer(std::io::stderr).try_init(),
+    };
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let db = cli.db.clone();
+    match cli.command {
+        Command::Lsp => {
+            // The daemon runs even when no database path can be found: it still serves text and
+            // provenance, and says in `prodcode/status` why nothing is recorded.
+            let db_path = db_path(db).ok();
+            crate::lsp::run(crate::lsp::Config { db_path })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Log(args) => log::run(&db_path(db)?, args),
+        Command::Blame(args) => blame::run(&db_path(db)?, args),
+        Command::Verify(args) => verify::run(&db_path(db)?, args),
+        Command::Doctor(args) => doctor::run(db_path(db), args),
+        Command::Demo(args) => demo::run(db, args),
+    }
+}
+
+/// `--db`, else `PRODCODE_DB` (both through clap), else the default location.
+fn db_path(db: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    match db {
+        Some(path) => Ok(path),
+        None => crate::store::default_path().context("no database path"),
+    }
+}
+
+/// Milliseconds since the epoch as RFC 3339 UTC, for human and JSON output.
+pub fn rfc3339(ts_ms: i64) -> String {
+    let nanos = i128::from(ts_ms) * 1_000_000;
+    time::OffsetDateTime::from_unix_timestamp_nanos(nanos)
+        .ok()
+        .and_then(|time| {
+            time.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| ts_ms.to_string())
+}

@@ -1,0 +1,14 @@
+//! prodcode turns real AI-assisted coding sessions into an execution-checked benchmark of the
+//! developer's own codebase, and serves as the harness that evaluates agents on it.
+//!
+//! The crate is one library with one binary. Each module owns one thing; `docs/ARCHITECTURE.md`
+//! is the map, with the invariant each module keeps.
+
+pub mod attribution;
+pub mod cli;
+pub mod demo;
+pub mod git;
+pub mod lsp;
+pub mod model;
+pub mod reattach;
+pub mod store;

