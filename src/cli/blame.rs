@@ -6,7 +6,6 @@ use std::process::ExitCode;
 use anyhow::Context;
 use serde::Serialize;
 
-use crate::store::Store;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -40,8 +39,10 @@ pub fn run(db: &Path, args: Args) -> anyhow::Result<ExitCode> {
     let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
     // A file that is not UTF-8 is still shown; its undecodable bytes print as U+FFFD.
     let text = String::from_utf8_lossy(&bytes);
-    let store = Store::open(db)?;
-    let snapshot = store.latest_snapshot(&path.to_string_lossy())?;
+    let snapshot = match super::open_existing(db)? {
+        Some(store) => store.latest_snapshot(&path.to_string_lossy())?,
+        None => None,
+    };
     let tracked = crate::reattach::reattach(snapshot.as_ref(), &text);
     let path_text = path.to_string_lossy();
     let provenance = tracked.provenance();

@@ -1,14 +1,193 @@
-//! `prodcode log`.
+//! `prodcode log`: recent interactions with their prompts and AI edits.
 
+use std::path::Path;
 use std::process::ExitCode;
 
-#[derive(clap::Args, Debug, Default)]
+use serde::Serialize;
+
+use crate::store::InteractionSummary;
+
+#[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Print JSON
+    /// How many interactions to show, newest first
+    #[arg(long, short = 'n', default_value_t = 20)]
+    pub limit: usize,
+    /// Print JSON (see docs/cli.md)
     #[arg(long)]
     pub json: bool,
 }
 
-pub fn run(_db: &std::path::Path, _args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not yet")
+impl Default for Args {
+    fn default() -> Args {
+        Args {
+            limit: 20,
+            json: false,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct LogJson {
+    interactions: Vec<InteractionJson>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct InteractionJson {
+    id: String,
+    source: String,
+    agent: Option<String>,
+    model: Option<String>,
+    agent_version: Option<String>,
+    session_id: Option<String>,
+    repository: Option<String>,
+    base_commit: Option<String>,
+    branch: Option<String>,
+    cwd: Option<String>,
+    turns: u32,
+    created_at: String,
+    updated_at: String,
+    prompts: Vec<PromptJson>,
+    edits: Vec<EditJson>,
+    lines: Vec<TallyJson>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PromptJson {
+    turn: u32,
+    text: String,
+    at: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EditJson {
+    path: String,
+    rel_path: Option<String>,
+    kind: String,
+    lines_added: u32,
+    at: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TallyJson {
+    path: String,
+    added: u64,
+    modified: u64,
+    deleted: u64,
+}
+
+fn to_json(interaction: InteractionSummary) -> InteractionJson {
+    InteractionJson {
+        id: interaction.id.to_string(),
+        source: interaction.source,
+        agent: interaction.agent,
+        model: interaction.model,
+        agent_version: interaction.agent_version,
+        session_id: interaction.session_id,
+        repository: interaction.repo_root,
+        base_commit: interaction.base_commit,
+        branch: interaction.branch,
+        cwd: interaction.cwd,
+        turns: interaction.turn_count,
+        created_at: super::rfc3339(interaction.created_ms),
+        updated_at: super::rfc3339(interaction.updated_ms),
+        prompts: interaction
+            .prompts
+            .into_iter()
+            .map(|prompt| PromptJson {
+                turn: prompt.turn,
+                text: prompt.text,
+                at: super::rfc3339(prompt.ts_ms),
+            })
+            .collect(),
+        edits: interaction
+            .ai_edits
+            .into_iter()
+            .map(|edit| EditJson {
+                path: edit.path,
+                rel_path: edit.rel_path,
+                kind: edit.kind,
+                lines_added: edit.lines_added,
+                at: super::rfc3339(edit.ts_ms),
+            })
+            .collect(),
+        lines: interaction
+            .line_tallies
+            .into_iter()
+            .map(|tally| TallyJson {
+                path: tally.path,
+                added: tally.added,
+                modified: tally.modified,
+                deleted: tally.deleted,
+            })
+            .collect(),
+    }
+}
+
+pub fn run(db: &Path, args: Args) -> anyhow::Result<ExitCode> {
+    let interactions = match super::open_existing(db)? {
+        Some(store) => store.recent_interactions(args.limit)?,
+        None => Vec::new(),
+    };
+    let interactions: Vec<InteractionJson> = interactions.into_iter().map(to_json).collect();
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&LogJson { interactions })?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if interactions.is_empty() {
+        println!("no interactions recorded yet in {}", db.display());
+    }
+    for interaction in &interactions {
+        let who = [interaction.agent.as_deref(), interaction.model.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" / ");
+        println!(
+            "{}  {}  {}  ({} turn{}{})",
+            interaction.created_at,
+            interaction.id,
+            if who.is_empty() { "unknown agent" } else { &who },
+            interaction.turns,
+            if interaction.turns == 1 { "" } else { "s" },
+            interaction
+                .branch
+                .as_deref()
+                .map(|branch| format!(", on {branch}"))
+                .unwrap_or_default()
+        );
+        for prompt in &interaction.prompts {
+            println!("    > {}", one_line(&prompt.text, 100));
+        }
+        for edit in &interaction.edits {
+            println!(
+                "    {} +{} lines ({})",
+                edit.rel_path.as_deref().unwrap_or(&edit.path),
+                edit.lines_added,
+                edit.kind
+            );
+        }
+        for tally in &interaction.lines {
+            if tally.modified > 0 || tally.deleted > 0 {
+                println!(
+                    "    {}: {} AI lines added, {} changed by a person, {} deleted",
+                    tally.path, tally.added, tally.modified, tally.deleted
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn one_line(text: &str, max: usize) -> String {
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max {
+        flat
+    } else {
+        let head: String = flat.chars().take(max - 1).collect();
+        format!("{head}…")
+    }
 }

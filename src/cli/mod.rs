@@ -118,3 +118,11 @@ pub fn rfc3339(ts_ms: i64) -> String {
         })
         .unwrap_or_else(|| ts_ms.to_string())
 }
+
+/// The database at `path` if it exists; read commands never create one.
+fn open_existing(path: &std::path::Path) -> anyhow::Result<Option<crate::store::Store>> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    Ok(Some(crate::store::Store::open(path)?))
+}

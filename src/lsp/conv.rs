@@ -48,13 +48,15 @@ pub fn encoding_kind(encoding: PositionEncoding) -> PositionEncodingKind {
 }
 
 /// The provenance of a whole document as LSP ranges, in order. A run ends at the start of the
-/// line after it, except the last, which ends at the end of the document.
+/// line after it, except the last, which ends at the end of the document. Empty ranges are left
+/// out unless the document is empty.
 pub fn provenance_ranges(
     runs: &[ProvenanceRun],
     last_line_len: u32,
     line_count: u32,
 ) -> Vec<ProvenanceRange> {
-    runs.iter()
+    let ranges: Vec<ProvenanceRange> = runs
+        .iter()
         .map(|run| {
             let end = if run.end >= line_count {
                 lsp_types::Position::new(line_count.saturating_sub(1), last_line_len)
@@ -67,6 +69,12 @@ pub fn provenance_ranges(
                 interaction_id: run.provenance.interaction().map(|id| id.to_string()),
             }
         })
+        .collect();
+    // The empty line after a final newline holds no text; a range for it alone would be empty.
+    let only_one = ranges.len() == 1;
+    ranges
+        .into_iter()
+        .filter(|range| only_one || range.range.start != range.range.end)
         .collect()
 }
 

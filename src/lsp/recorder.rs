@@ -189,7 +189,7 @@ impl Recorder {
                         repo_id(writer, &mut repos, Some(root))?;
                     }
                     Action::Blob { text } => {
-                        let _ = text; // RESTORE: writer.put_blob(text.as_bytes())?;
+                        writer.put_blob(text.as_bytes())?;
                     }
                     Action::Prompt(row) => {
                         let repo_id = repo_id(writer, &mut repos, row.repo_root.as_deref())?;
@@ -238,7 +238,13 @@ impl Recorder {
                 }
             }
             for ((interaction, path), tally) in tallies {
-                let _ = (interaction, path, tally); // RESTORE: writer.add_line_tally(interaction, path, tally.added, tally.modified, tally.deleted)?;
+                writer.add_line_tally(
+                    interaction,
+                    path,
+                    tally.added,
+                    tally.modified,
+                    tally.deleted,
+                )?;
             }
             Ok(())
         });

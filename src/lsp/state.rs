@@ -1,6 +1,6 @@
 //! The daemon's one owner of mutable state: open documents, open checkpoints, the write queue.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 
 use crossbeam_channel::Sender;
@@ -47,6 +47,8 @@ pub struct GlobalState {
     pub db_path: Option<PathBuf>,
     pub initialized: bool,
     pub shutdown_requested: bool,
+    /// Repository roots already recorded by this daemon.
+    pub seen_roots: HashSet<PathBuf>,
     /// Directory -> repository root, so that opening many files asks git once per directory.
     repo_roots: HashMap<PathBuf, Option<PathBuf>>,
 }
@@ -67,6 +69,7 @@ impl GlobalState {
             db_path,
             initialized: false,
             shutdown_requested: false,
+            seen_roots: HashSet::new(),
             repo_roots: HashMap::new(),
         }
     }

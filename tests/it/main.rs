@@ -1,1 +1,8 @@
-fn main(){}
+//! The one integration-test binary: drives the real `prodcode` binary over real pipes, against
+//! real git repositories and SQLite files in temporary directories.
+
+mod cli;
+mod lsp;
+mod neovim;
+mod support;
+mod tidy;

@@ -40,7 +40,7 @@ pub fn did_open(state: &mut GlobalState, params: DidOpenTextDocumentParams) -> H
         "contentHash": hash.as_str(),
         "bytes": document.text.len(),
     });
-    if let Some(root) = &repo_root {
+    if let Some(root) = repo_root.as_ref().filter(|root| state.seen_roots.insert((*root).clone())) {
         state.recorder.record(
             "lsp.repository",
             &json!({ "root": root }).to_string(),

@@ -1,0 +1,307 @@
+//! The hash chain over the event log: appending and verifying.
+//!
+//! Each event's `hash` is SHA-256 over its `prev_hash`, `id`, `ts_ms`, `source`, `kind` and
+//! `payload`, each encoded as an 8-byte big-endian length followed by its bytes (integers as
+//! 8-byte big-endian two's complement), so no two different events encode alike. The first
+//! event's `prev_hash` is 64 zeros. The `chain_head` row holds the last event's id and hash and
+//! is rewritten in the same transaction as the appends, so deleting events from the end is
+//! detected like deleting them from the middle.
+
+use rusqlite::Connection;
+
+use super::{EventId, NewEvent, Store, StoreError, StoredEvent, Writer};
+use crate::model::hex;
+
+/// The `prev_hash` of the first event.
+pub(super) const GENESIS_HASH: &str =
+    "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// The last event of the chain: what the next event links to.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub(super) struct Head {
+    pub(super) id: EventId,
+    pub(super) hash: String,
+}
+
+/// The result of walking the whole chain.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Verification {
+    /// Events whose hash and link were checked and found intact, up to the first problem.
+    pub events_checked: u64,
+    /// The id and hash the `chain_head` row records. Keep a copy elsewhere to detect a rewrite
+    /// of the whole file, which no chain inside the file can detect.
+    pub head_id: EventId,
+    pub head_hash: String,
+    /// The first problem in id order; `None` when the chain is intact.
+    pub problem: Option<ChainProblem>,
+}
+
+impl Verification {
+    pub fn is_ok(&self) -> bool {
+        self.problem.is_none()
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct ChainProblem {
+    pub event_id: EventId,
+    pub kind: ProblemKind,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ProblemKind {
+    /// The event's stored hash does not match its contents: the row was edited (or, for an id
+    /// past the recorded head, inserted behind the chain's back).
+    Tampered,
+    /// The event is absent: deleted from the middle or the end of the log.
+    Missing,
+    /// The event's `prev_hash` is not the previous event's hash: the previous event was
+    /// rewritten together with its hash, or this link was.
+    BrokenLink,
+}
+
+impl ProblemKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProblemKind::Tampered => "tampered",
+            ProblemKind::Missing => "missing",
+            ProblemKind::BrokenLink => "broken_link",
+        }
+    }
+}
+
+/// The hash of one event; see the module docs for the encoding.
+pub(super) fn event_hash(
+    prev_hash: &str,
+    id: EventId,
+    ts_ms: i64,
+    source: &str,
+    kind: &str,
+    payload: &str,
+) -> String {
+    let mut context = ring::digest::Context::new(&ring::digest::SHA256);
+    let mut field = |bytes: &[u8]| {
+        context.update(&(bytes.len() as u64).to_be_bytes());
+        context.update(bytes);
+    };
+    field(prev_hash.as_bytes());
+    field(&id.to_be_bytes());
+    field(&ts_ms.to_be_bytes());
+    field(source.as_bytes());
+    field(kind.as_bytes());
+    field(payload.as_bytes());
+    hex(context.finish().as_ref())
+}
+
+fn read_head(conn: &Connection) -> Result<Head, StoreError> {
+    let head = conn
+        .prepare_cached("SELECT id, hash FROM chain_head WHERE singleton = 0")?
+        .query_row([], |row| {
+            Ok(Head {
+                id: row.get(0)?,
+                hash: row.get(1)?,
+            })
+        });
+    match head {
+        Ok(head) => Ok(head),
+        Err(rusqlite::Error::QueryReturnedNoRows) => Err(StoreError::Corrupt(
+            "the chain_head row is missing; run `prodcode verify`".to_owned(),
+        )),
+        Err(error) => Err(error.into()),
+    }
+}
+
+impl Writer<'_> {
+    /// Appends one event to the log and returns its id.
+    pub fn append_event(&mut self, event: &NewEvent<'_>) -> Result<EventId, StoreError> {
+        let head = match &mut self.head {
+            Some(head) => head,
+            // Read once per transaction: BEGIN IMMEDIATE keeps other writers out until commit.
+            None => self.head.insert(read_head(&self.tx)?),
+        };
+        let id = head.id + 1;
+        let hash = event_hash(
+            &head.hash,
+            id,
+            event.ts_ms,
+            event.source,
+            event.kind,
+            event.payload,
+        );
+        self.tx
+            .prepare_cached(
+                "INSERT INTO events (id, ts_ms, source, kind, payload, prev_hash, hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(rusqlite::params![
+                id,
+                event.ts_ms,
+                event.source,
+                event.kind,
+                event.payload,
+                head.hash,
+                hash,
+            ])?;
+        *head = Head { id, hash };
+        self.head_moved = true;
+        Ok(id)
+    }
+
+    /// Records the new chain head; [`Store::write`] calls it just before commit.
+    pub(super) fn save_head(&mut self) -> Result<(), StoreError> {
+        let Some(head) = self.head.as_ref().filter(|_| self.head_moved) else {
+            return Ok(());
+        };
+        let updated = self
+            .tx
+            .prepare_cached("UPDATE chain_head SET id = ?1, hash = ?2 WHERE singleton = 0")?
+            .execute(rusqlite::params![head.id, head.hash])?;
+        if updated != 1 {
+            return Err(StoreError::Corrupt(
+                "the chain_head row is missing; run `prodcode verify`".to_owned(),
+            ));
+        }
+        self.head_moved = false;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Walks the whole event log and reports the first event that was edited, removed or
+    /// unlinked. Reads one consistent snapshot, so it can run while others write.
+    pub fn verify(&self) -> Result<Verification, StoreError> {
+        let tx = self.conn.unchecked_transaction()?;
+        let head = read_head(&tx)?;
+        let mut verification = Verification {
+            events_checked: 0,
+            head_id: head.id,
+            head_hash: head.hash.clone(),
+            problem: None,
+        };
+        let mut previous = Head {
+            id: 0,
+            hash: GENESIS_HASH.to_owned(),
+        };
+        let problem = {
+            let mut statement = tx.prepare(
+                "SELECT id, ts_ms, source, kind, payload, prev_hash, hash FROM events ORDER BY id",
+            )?;
+            let mut rows = statement.query([])?;
+            let mut problem = None;
+            while let Some(row) = rows.next()? {
+                let id: EventId = row.get(0)?;
+                let found = |kind| Some(ChainProblem { event_id: id, kind });
+                if id <= previous.id {
+                    // Only a hand-made row can have an id of 0 or less.
+                    problem = found(ProblemKind::Tampered);
+                    break;
+                }
+                if id != previous.id + 1 {
+                    problem = Some(ChainProblem {
+                        event_id: previous.id + 1,
+                        kind: ProblemKind::Missing,
+                    });
+                    break;
+                }
+                // A value of the wrong type (a tamperer's doing) is a hash mismatch, not an error.
+                let text = |index| {
+                    row.get_ref(index)
+                        .ok()
+                        .and_then(|value| value.as_str().ok())
+                };
+                let (
+                    Ok(ts_ms),
+                    Some(source),
+                    Some(kind),
+                    Some(payload),
+                    Some(prev_hash),
+                    Some(hash),
+                ) = (
+                    row.get::<_, i64>(1),
+                    text(2),
+                    text(3),
+                    text(4),
+                    text(5),
+                    text(6),
+                )
+                else {
+                    problem = found(ProblemKind::Tampered);
+                    break;
+                };
+                if event_hash(prev_hash, id, ts_ms, source, kind, payload) != hash {
+                    problem = found(ProblemKind::Tampered);
+                    break;
+                }
+                if prev_hash != previous.hash {
+                    problem = found(ProblemKind::BrokenLink);
+                    break;
+                }
+                previous = Head {
+                    id,
+                    hash: hash.to_owned(),
+                };
+                verification.events_checked += 1;
+            }
+            problem
+        };
+        verification.problem = problem.or_else(|| {
+            if previous.id < head.id {
+                // Events were removed from the end of the log.
+                Some(ChainProblem {
+                    event_id: previous.id + 1,
+                    kind: ProblemKind::Missing,
+                })
+            } else if previous.id > head.id {
+                // Events were inserted without going through the chain.
+                Some(ChainProblem {
+                    event_id: head.id + 1,
+                    kind: ProblemKind::Tampered,
+                })
+            } else if previous.hash != head.hash {
+                // The last event was rewritten with a fresh hash.
+                Some(ChainProblem {
+                    event_id: head.id,
+                    kind: ProblemKind::Tampered,
+                })
+            } else {
+                None
+            }
+        });
+        drop(tx);
+        Ok(verification)
+    }
+
+    /// Events with ids greater than `after`, oldest first, at most `limit` of them: for exports
+    /// that page through the whole log.
+    pub fn events_after(
+        &self,
+        after: EventId,
+        limit: usize,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT id, ts_ms, source, kind, payload, prev_hash, hash FROM events
+             WHERE id > ?1 ORDER BY id LIMIT ?2",
+        )?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = statement.query_map(rusqlite::params![after, limit], |row| {
+            Ok(StoredEvent {
+                id: row.get(0)?,
+                ts_ms: row.get(1)?,
+                source: row.get(2)?,
+                kind: row.get(3)?,
+                payload: row.get(4)?,
+                prev_hash: row.get(5)?,
+                hash: row.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// How many events have been appended: the id of the chain head, since ids run from 1 with
+    /// no gaps. [`Store::verify`] checks that the rows agree.
+    pub fn event_count(&self) -> Result<u64, StoreError> {
+        let head = read_head(&self.conn)?;
+        u64::try_from(head.id)
+            .map_err(|_| StoreError::Corrupt(format!("the chain head id {} is negative", head.id)))
+    }
+}

@@ -1,0 +1,198 @@
+//! Typed reads for the CLI, the daemon and the pipeline. Each one that reads several tables does
+//! so in one read transaction, so it sees one consistent state while others write.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{
+    AiEditRecord, Counts, InteractionSummary, LineTally, PromptRecord, Repository, Snapshot, Store,
+    StoreError, runs,
+};
+use crate::model::{ContentHash, InteractionId};
+
+impl Store {
+    /// The newest saved provenance of the file at absolute path `path` (the last one saved, by
+    /// insertion order), with its text. Stored runs that cannot be read are
+    /// [`StoreError::Corrupt`], naming the snapshot, rather than a guess.
+    pub fn latest_snapshot(&self, path: &str) -> Result<Option<Snapshot>, StoreError> {
+        let row = self
+            .conn
+            .prepare_cached(
+                "SELECT s.id, s.path, s.content_hash, s.runs, s.ts_ms, b.data
+                 FROM provenance_snapshots AS s LEFT JOIN blobs AS b ON b.hash = s.content_hash
+                 WHERE s.path = ?1 ORDER BY s.id DESC LIMIT 1",
+            )?
+            .query_row([path], |row| {
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                    row.get::<_, String>(3)?,
+                    row.get::<_, i64>(4)?,
+                    row.get::<_, Option<Vec<u8>>>(5)?,
+                ))
+            })
+            .optional()?;
+        let Some((id, path, content_hash, runs_json, ts_ms, text)) = row else {
+            return Ok(None);
+        };
+        let corrupt = |problem: String| {
+            StoreError::Corrupt(format!("provenance snapshot {id} of {path}: {problem}"))
+        };
+        let content_hash = ContentHash::from_hex(&content_hash)
+            .ok_or_else(|| corrupt(format!("content hash {content_hash:?} is not a SHA-256")))?;
+        let runs = runs::decode(&runs_json).map_err(corrupt)?;
+        Ok(Some(Snapshot {
+            path,
+            content_hash,
+            text,
+            runs,
+            ts_ms,
+        }))
+    }
+
+    /// The bytes stored under `hash`, if any.
+    pub fn blob(&self, hash: &ContentHash) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT data FROM blobs WHERE hash = ?1")?
+            .query_row([hash.as_str()], |row| row.get(0))
+            .optional()?)
+    }
+
+    /// Every repository seen, by id.
+    pub fn repositories(&self) -> Result<Vec<Repository>, StoreError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT id, root, first_seen_ms, last_seen_ms FROM repositories ORDER BY id",
+        )?;
+        let rows = statement.query_map([], |row| {
+            Ok(Repository {
+                id: row.get(0)?,
+                root: row.get(1)?,
+                first_seen_ms: row.get(2)?,
+                last_seen_ms: row.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Row counts of the main tables; `events` is [`Store::event_count`].
+    pub fn counts(&self) -> Result<Counts, StoreError> {
+        let tx = self.conn.unchecked_transaction()?;
+        let count = |table: &str| -> Result<u64, StoreError> {
+            // Table names come from the fixed list below, never from input.
+            let count: i64 = tx.query_row(&format!("SELECT count(*) FROM {table}"), [], |row| {
+                row.get(0)
+            })?;
+            Ok(non_negative(count))
+        };
+        let counts = Counts {
+            events: self.event_count()?,
+            interactions: count("interactions")?,
+            prompts: count("prompts")?,
+            ai_edits: count("ai_edits")?,
+            snapshots: count("provenance_snapshots")?,
+            repositories: count("repositories")?,
+        };
+        drop(tx);
+        Ok(counts)
+    }
+
+    /// The `limit` most recently created interactions, newest first, each with its prompts, AI
+    /// edits and line tallies.
+    pub fn recent_interactions(&self, limit: usize) -> Result<Vec<InteractionSummary>, StoreError> {
+        let tx = self.conn.unchecked_transaction()?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut interactions = {
+            let mut statement = tx.prepare_cached(
+                "SELECT i.id, i.source, i.agent, i.model, i.agent_version, i.session_id, i.repo_id,
+                     r.root, i.base_commit, i.branch, i.cwd, i.first_prompt, i.turn_count,
+                     i.created_ms, i.updated_ms
+                 FROM interactions AS i LEFT JOIN repositories AS r ON r.id = i.repo_id
+                 ORDER BY i.created_ms DESC, i.rowid DESC LIMIT ?1",
+            )?;
+            let rows = statement.query_map([limit], |row| {
+                Ok(InteractionSummary {
+                    id: InteractionId::new(&row.get::<_, String>(0)?),
+                    source: row.get(1)?,
+                    agent: row.get(2)?,
+                    model: row.get(3)?,
+                    agent_version: row.get(4)?,
+                    session_id: row.get(5)?,
+                    repo_id: row.get(6)?,
+                    repo_root: row.get(7)?,
+                    base_commit: row.get(8)?,
+                    branch: row.get(9)?,
+                    cwd: row.get(10)?,
+                    first_prompt: row.get(11)?,
+                    turn_count: row.get(12)?,
+                    created_ms: row.get(13)?,
+                    updated_ms: row.get(14)?,
+                    prompts: Vec::new(),
+                    ai_edits: Vec::new(),
+                    line_tallies: Vec::new(),
+                })
+            })?;
+            rows.collect::<Result<Vec<_>, _>>()?
+        };
+        for interaction in &mut interactions {
+            fill_details(&tx, interaction)?;
+        }
+        drop(tx);
+        Ok(interactions)
+    }
+}
+
+/// Reads the prompts, AI edits and tallies of one interaction.
+fn fill_details(conn: &Connection, interaction: &mut InteractionSummary) -> Result<(), StoreError> {
+    let id = interaction.id.as_str();
+    interaction.prompts = conn
+        .prepare_cached(
+            "SELECT turn, text, ts_ms, event_id FROM prompts WHERE interaction_id = ?1 ORDER BY turn",
+        )?
+        .query_map([id], |row| {
+            Ok(PromptRecord {
+                turn: row.get(0)?,
+                text: row.get(1)?,
+                ts_ms: row.get(2)?,
+                event_id: row.get(3)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    interaction.ai_edits = conn
+        .prepare_cached(
+            "SELECT path, rel_path, kind, lines_added, detail, ts_ms, event_id FROM ai_edits
+             WHERE interaction_id = ?1 ORDER BY id",
+        )?
+        .query_map([id], |row| {
+            Ok(AiEditRecord {
+                path: row.get(0)?,
+                rel_path: row.get(1)?,
+                kind: row.get(2)?,
+                lines_added: row.get(3)?,
+                detail: row.get(4)?,
+                ts_ms: row.get(5)?,
+                event_id: row.get(6)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    interaction.line_tallies = conn
+        .prepare_cached(
+            "SELECT path, added, modified, deleted FROM line_tally
+             WHERE interaction_id = ?1 ORDER BY path",
+        )?
+        .query_map(params![id], |row| {
+            Ok(LineTally {
+                path: row.get(0)?,
+                added: non_negative(row.get(1)?),
+                modified: non_negative(row.get(2)?),
+                deleted: non_negative(row.get(3)?),
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(())
+}
+
+/// A count as stored; a negative one (only a hand edit makes one) reads as 0.
+fn non_negative(count: i64) -> u64 {
+    u64::try_from(count).unwrap_or(0)
+}

@@ -1,0 +1,213 @@
+//! The schema, as an add-only list of migrations keyed by `PRAGMA user_version`.
+//!
+//! Migration `i` takes a database from version `i` to `i + 1`. Each one runs in its own
+//! `BEGIN IMMEDIATE` transaction that re-reads the version and bumps it, so two processes opening
+//! a fresh file at once cannot both apply it. Never edit a migration that has shipped: add a new
+//! one (and document the change in `docs/schema.md`).
+
+use std::path::Path;
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use super::StoreError;
+
+/// The schema version this binary writes and understands.
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+pub(super) const MIGRATIONS: &[&str] = &[
+    // 1: the append-only event log with its hash chain, and content-addressed blobs.
+    "
+    CREATE TABLE events (
+        id        INTEGER PRIMARY KEY,
+        ts_ms     INTEGER NOT NULL,
+        source    TEXT NOT NULL,
+        kind      TEXT NOT NULL,
+        payload   TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash      TEXT NOT NULL
+    );
+    CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+    BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+    CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+    BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+
+    CREATE TABLE chain_head (
+        singleton INTEGER PRIMARY KEY CHECK (singleton = 0),
+        id        INTEGER NOT NULL,
+        hash      TEXT NOT NULL
+    );
+    INSERT INTO chain_head (singleton, id, hash)
+    VALUES (0, 0, '0000000000000000000000000000000000000000000000000000000000000000');
+
+    CREATE TABLE blobs (
+        hash TEXT PRIMARY KEY,
+        size INTEGER NOT NULL,
+        data BLOB NOT NULL
+    );
+    ",
+    // 2: the domain tables the CLI and the curation pipeline read.
+    "
+    CREATE TABLE repositories (
+        id            INTEGER PRIMARY KEY,
+        root          TEXT NOT NULL UNIQUE,
+        first_seen_ms INTEGER NOT NULL,
+        last_seen_ms  INTEGER NOT NULL
+    );
+
+    CREATE TABLE interactions (
+        id             TEXT PRIMARY KEY,
+        source         TEXT NOT NULL,
+        agent          TEXT,
+        model          TEXT,
+        agent_version  TEXT,
+        session_id     TEXT,
+        repo_id        INTEGER REFERENCES repositories (id),
+        base_commit    TEXT,
+        branch         TEXT,
+        cwd            TEXT,
+        first_prompt   TEXT,
+        turn_count     INTEGER NOT NULL DEFAULT 0,
+        created_ms     INTEGER NOT NULL,
+        updated_ms     INTEGER NOT NULL,
+        first_event_id INTEGER REFERENCES events (id)
+    );
+    CREATE INDEX interactions_by_created ON interactions (created_ms);
+    CREATE INDEX interactions_by_repo ON interactions (repo_id);
+
+    CREATE TABLE prompts (
+        interaction_id TEXT NOT NULL REFERENCES interactions (id),
+        turn           INTEGER NOT NULL,
+        text           TEXT NOT NULL,
+        ts_ms          INTEGER NOT NULL,
+        event_id       INTEGER NOT NULL REFERENCES events (id),
+        PRIMARY KEY (interaction_id, turn)
+    );
+
+    CREATE TABLE ai_edits (
+        id             INTEGER PRIMARY KEY,
+        interaction_id TEXT NOT NULL REFERENCES interactions (id),
+        path           TEXT NOT NULL,
+        repo_id        INTEGER REFERENCES repositories (id),
+        rel_path       TEXT,
+        kind           TEXT NOT NULL,
+        lines_added    INTEGER NOT NULL,
+        detail         TEXT,
+        ts_ms          INTEGER NOT NULL,
+        event_id       INTEGER NOT NULL REFERENCES events (id)
+    );
+    CREATE INDEX ai_edits_by_interaction ON ai_edits (interaction_id);
+    CREATE INDEX ai_edits_by_path ON ai_edits (path);
+
+    CREATE TABLE line_tally (
+        interaction_id TEXT NOT NULL,
+        path           TEXT NOT NULL,
+        added          INTEGER NOT NULL DEFAULT 0,
+        modified       INTEGER NOT NULL DEFAULT 0,
+        deleted        INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (interaction_id, path)
+    );
+
+    CREATE TABLE provenance_snapshots (
+        id           INTEGER PRIMARY KEY,
+        path         TEXT NOT NULL,
+        repo_id      INTEGER REFERENCES repositories (id),
+        rel_path     TEXT,
+        content_hash TEXT NOT NULL REFERENCES blobs (hash),
+        runs         TEXT NOT NULL,
+        ts_ms        INTEGER NOT NULL,
+        event_id     INTEGER NOT NULL REFERENCES events (id)
+    );
+    CREATE INDEX provenance_snapshots_by_path ON provenance_snapshots (path, id);
+    ",
+    // 3: reserved for commit linking, tool-call recording and evaluation runs.
+    "
+    CREATE TABLE commits (
+        id           INTEGER PRIMARY KEY,
+        repo_id      INTEGER NOT NULL REFERENCES repositories (id),
+        sha          TEXT NOT NULL,
+        parent_sha   TEXT,
+        author_ms    INTEGER,
+        committed_ms INTEGER,
+        summary      TEXT,
+        on_main      INTEGER NOT NULL DEFAULT 0,
+        landed_sha   TEXT,
+        seen_ms      INTEGER NOT NULL,
+        event_id     INTEGER REFERENCES events (id),
+        UNIQUE (repo_id, sha)
+    );
+
+    CREATE TABLE commit_lines (
+        commit_id      INTEGER NOT NULL REFERENCES commits (id),
+        path           TEXT NOT NULL,
+        start_line     INTEGER NOT NULL,
+        end_line       INTEGER NOT NULL,
+        class          TEXT NOT NULL,
+        interaction_id TEXT,
+        PRIMARY KEY (commit_id, path, start_line)
+    );
+    CREATE INDEX commit_lines_by_interaction ON commit_lines (interaction_id);
+
+    CREATE TABLE runs (
+        id          INTEGER PRIMARY KEY,
+        task_id     TEXT NOT NULL,
+        agent       TEXT NOT NULL,
+        attempt     INTEGER NOT NULL,
+        started_ms  INTEGER NOT NULL,
+        finished_ms INTEGER,
+        resolved    INTEGER,
+        detail      TEXT
+    );
+    CREATE INDEX runs_by_task ON runs (task_id, agent);
+
+    CREATE TABLE tool_calls (
+        id             INTEGER PRIMARY KEY,
+        tool           TEXT NOT NULL,
+        arguments      TEXT,
+        duration_ms    INTEGER,
+        outcome        TEXT,
+        interaction_id TEXT,
+        run_id         INTEGER REFERENCES runs (id),
+        ts_ms          INTEGER NOT NULL,
+        event_id       INTEGER REFERENCES events (id)
+    );
+    CREATE INDEX tool_calls_by_interaction ON tool_calls (interaction_id);
+    CREATE INDEX tool_calls_by_run ON tool_calls (run_id);
+    ",
+];
+
+pub(super) fn user_version(conn: &Connection) -> rusqlite::Result<u32> {
+    conn.pragma_query_value(None, "user_version", |row| row.get(0))
+}
+
+/// Brings the database at `path` to version `target` (at most `MIGRATIONS.len()`), one migration
+/// per transaction. Refuses a database newer than this binary.
+pub(super) fn migrate(conn: &mut Connection, path: &Path, target: u32) -> Result<(), StoreError> {
+    debug_assert!(target <= SCHEMA_VERSION);
+    let newer = |found: u32| StoreError::NewerSchema {
+        path: path.to_owned(),
+        found,
+        supported: SCHEMA_VERSION,
+    };
+    // The common case (already current) costs one read and no write lock.
+    let found = user_version(conn)?;
+    if found > SCHEMA_VERSION {
+        return Err(newer(found));
+    }
+    if found >= target {
+        return Ok(());
+    }
+    loop {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Another process may have migrated while we waited for the lock.
+        let current = user_version(&tx)?;
+        if current > SCHEMA_VERSION {
+            return Err(newer(current));
+        }
+        if current >= target {
+            return Ok(());
+        }
+        tx.execute_batch(MIGRATIONS[current as usize])?;
+        tx.pragma_update(None, "user_version", current + 1)?;
+        tx.commit()?;
+    }
+}
