@@ -69,6 +69,10 @@ pub enum StoreError {
         "{path} is not a SQLite database (corrupt, or another kind of file); move it aside or choose another file with --db or PRODCODE_DB"
     )]
     NotADatabase { path: PathBuf },
+    #[error(
+        "{path} is a SQLite database of another program, not prodcode's; choose another file with --db or PRODCODE_DB"
+    )]
+    ForeignDatabase { path: PathBuf },
     #[error("cannot open the database at {path}: {source}")]
     Open {
         path: PathBuf,
@@ -363,7 +367,7 @@ fn create_private_file(path: &Path) -> Result<(), StoreError> {
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     options.open(path).map_err(|source| StoreError::Io {
-        context: format!("cannot create the database file {}", path.display()),
+        context: format!("cannot create or open the database file {}", path.display()),
         source,
     })?;
     Ok(())

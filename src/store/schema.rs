@@ -14,9 +14,15 @@ use super::StoreError;
 /// The schema version this binary writes and understands.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 
+/// `PRAGMA application_id` of a prodcode database ("prod" in ASCII), so that prodcode never adds
+/// its tables to another program's SQLite file named by mistake.
+pub(super) const APPLICATION_ID: i64 = 0x7072_6f64;
+
 pub(super) const MIGRATIONS: &[&str] = &[
     // 1: the append-only event log with its hash chain, and content-addressed blobs.
     "
+    PRAGMA application_id = 1886547812;
+
     CREATE TABLE events (
         id        INTEGER PRIMARY KEY,
         ts_ms     INTEGER NOT NULL,
@@ -188,6 +194,13 @@ pub(super) fn migrate(conn: &mut Connection, path: &Path, target: u32) -> Result
         found,
         supported: SCHEMA_VERSION,
     };
+    let foreign = || StoreError::ForeignDatabase {
+        path: path.to_owned(),
+    };
+    let application_id: i64 = conn.pragma_query_value(None, "application_id", |row| row.get(0))?;
+    if application_id != 0 && application_id != APPLICATION_ID {
+        return Err(foreign());
+    }
     // The common case (already current) costs one read and no write lock.
     let found = user_version(conn)?;
     if found > SCHEMA_VERSION {
@@ -205,6 +218,15 @@ pub(super) fn migrate(conn: &mut Connection, path: &Path, target: u32) -> Result
         }
         if current >= target {
             return Ok(());
+        }
+        if current == 0 {
+            // A file at version 0 with tables in it belongs to someone else.
+            let tables: i64 = tx.query_row("SELECT count(*) FROM sqlite_schema", [], |row| {
+                row.get(0)
+            })?;
+            if tables != 0 {
+                return Err(foreign());
+            }
         }
         tx.execute_batch(MIGRATIONS[current as usize])?;
         tx.pragma_update(None, "user_version", current + 1)?;

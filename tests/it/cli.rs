@@ -1,0 +1,207 @@
+//! The command line through the real binary.
+
+use std::process::Command;
+
+use serde_json::{Value, json};
+
+use crate::support::{Workspace, bin, change, open, range};
+
+#[test]
+fn every_command_has_help() {
+    for command in ["lsp", "log", "blame", "verify", "doctor", "demo"] {
+        let output = Command::new(bin()).args([command, "--help"]).output().unwrap();
+        assert!(output.status.success(), "{command} --help");
+        assert!(String::from_utf8_lossy(&output.stdout).contains("Usage: prodcode"));
+    }
+    let output = Command::new(bin()).arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&output.stdout);
+    for command in ["lsp", "log", "blame", "verify", "doctor", "demo"] {
+        assert!(help.contains(command), "{help}");
+    }
+}
+
+/// Records one interaction through the daemon: a prompt asked twice (two turns), an AI edit.
+fn record_session(ws: &Workspace) {
+    let uri = ws.uri("lib.rs");
+    ws.write("lib.rs", "fn a() {}\n");
+    let mut client = ws.daemon();
+    open(&mut client, &uri, "fn a() {}\n");
+    for prompt in ["add b", "and make it public"] {
+        client
+            .notify(
+                "prodcode/promptSubmitted",
+                json!({ "interactionId": "log-1", "prompt": prompt, "agent": { "name": "agent-x", "model": "model-y" } }),
+            )
+            .unwrap();
+    }
+    change(&mut client, &uri, 2, (1, 0), (1, 0), "pub fn b() {}\n");
+    client
+        .notify(
+            "prodcode/aiEditApplied",
+            json!({ "interactionId": "log-1", "textDocument": { "uri": uri, "version": 2 }, "ranges": [range((1, 0), (2, 0))] }),
+        )
+        .unwrap();
+    // A person deletes the AI line again.
+    change(&mut client, &uri, 3, (1, 0), (2, 0), "");
+    ws.write("lib.rs", "fn a() {}\n");
+    client
+        .notify("textDocument/didSave", json!({ "textDocument": { "uri": uri } }))
+        .unwrap();
+    client.shutdown().unwrap();
+}
+
+#[test]
+fn log_lists_interactions_with_turns_edits_and_retention() {
+    let ws = Workspace::new();
+    record_session(&ws);
+    let log = ws.prodcode_json(&["log", "--json"]);
+    let interaction = &log["interactions"][0];
+    assert_eq!(interaction["id"], "log-1");
+    assert_eq!(interaction["agent"], "agent-x");
+    assert_eq!(interaction["model"], "model-y");
+    assert_eq!(interaction["turns"], 2);
+    assert_eq!(interaction["branch"], "main");
+    assert_eq!(interaction["repository"], ws.root.to_str().unwrap());
+    let head = crate::support::git(&ws.root, &["rev-parse", "HEAD"]);
+    assert_eq!(interaction["baseCommit"], head.trim());
+    let prompts: Vec<&str> = interaction["prompts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|prompt| prompt["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(prompts, ["add b", "and make it public"]);
+    assert_eq!(interaction["edits"][0]["relPath"], "lib.rs");
+    assert_eq!(interaction["edits"][0]["kind"], "ranges");
+    assert_eq!(interaction["edits"][0]["linesAdded"], 1);
+    assert_eq!(
+        interaction["lines"],
+        json!([{ "path": ws.path("lib.rs").to_str().unwrap(), "added": 1, "modified": 0, "deleted": 1 }])
+    );
+    let human = ws.prodcode(&["log"]);
+    let human = String::from_utf8_lossy(&human.stdout);
+    assert!(human.contains("log-1") && human.contains("> add b"), "{human}");
+}
+
+#[test]
+fn blame_of_unrecorded_and_non_utf8_files_is_untracked() {
+    let ws = Workspace::new();
+    let plain = ws.write("plain.txt", "a\nb");
+    let blame = ws.prodcode_json(&["blame", plain.to_str().unwrap(), "--json"]);
+    assert_eq!(
+        blame["lines"],
+        json!([{ "line": 1, "class": "untracked" }, { "line": 2, "class": "untracked" }])
+    );
+    let binary = ws.path("latin1.txt");
+    std::fs::write(&binary, b"caf\xe9\nok\n").unwrap();
+    let blame = ws.prodcode_json(&["blame", binary.to_str().unwrap(), "--json"]);
+    assert_eq!(blame["lines"].as_array().unwrap().len(), 2);
+    let missing = ws.prodcode(&["blame", "/no/such/file"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot open /no/such/file"));
+}
+
+#[test]
+fn verify_reports_the_first_tampered_event() {
+    let ws = Workspace::new();
+    record_session(&ws);
+    let ok = ws.prodcode_json(&["verify", "--json"]);
+    assert_eq!(ok["ok"], true);
+    let checked = ok["eventsChecked"].as_u64().unwrap();
+    assert!(checked >= 6, "{ok}");
+
+    // Someone edits recorded history by hand, removing the append-only guard first.
+    let connection = rusqlite::Connection::open(&ws.db).unwrap();
+    let triggers: Vec<String> = connection
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events'")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    for trigger in triggers {
+        connection.execute(&format!("DROP TRIGGER {trigger}"), []).unwrap();
+    }
+    connection
+        .execute("UPDATE events SET payload = replace(payload, 'add b', 'add c') WHERE kind = 'prodcode.promptSubmitted'", [])
+        .unwrap();
+    let first_prompt: i64 = connection
+        .query_row("SELECT min(id) FROM events WHERE kind = 'prodcode.promptSubmitted'", [], |row| row.get(0))
+        .unwrap();
+    drop(connection);
+    let output = ws.prodcode(&["verify", "--json"]);
+    assert_eq!(output.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["problem"], json!({ "eventId": first_prompt, "kind": "tampered" }));
+    let human = ws.prodcode(&["verify"]);
+    assert!(
+        String::from_utf8_lossy(&human.stdout)
+            .contains(&format!("event {first_prompt} is tampered")),
+    );
+}
+
+#[test]
+fn doctor_reports_the_database_and_repositories() {
+    let ws = Workspace::new();
+    record_session(&ws);
+    let report = ws.prodcode_json(&["doctor", "--json"]);
+    assert_eq!(report["ok"], true, "{report}");
+    assert_eq!(report["databasePath"], ws.db.to_str().unwrap());
+    assert_eq!(report["writable"], true);
+    assert_eq!(report["fileMode"], "0600");
+    assert_eq!(report["schemaVersion"], report["binarySchemaVersion"]);
+    assert_eq!(report["repositories"], json!([ws.root.to_str().unwrap()]));
+    assert_eq!(report["counts"]["interactions"], 1);
+
+    std::fs::write(&ws.db, b"not a database at all, just some text that is long enough").unwrap();
+    let broken = ws.prodcode(&["doctor", "--json"]);
+    assert_eq!(broken.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&broken.stdout).unwrap();
+    assert_eq!(report["ok"], false);
+    assert!(!report["problems"][0].as_str().unwrap().is_empty());
+}
+
+#[test]
+fn database_path_comes_from_flag_env_or_xdg() {
+    let dir = tempfile::tempdir().unwrap();
+    let xdg = dir.path().join("xdg");
+    let doctor = |envs: &[(&str, &std::path::Path)], args: &[&str]| -> Value {
+        let mut command = Command::new(bin());
+        command.args(["doctor", "--json"]).args(args).env_remove("PRODCODE_DB");
+        for (key, value) in envs {
+            command.env(key, value);
+        }
+        serde_json::from_slice(&command.output().unwrap().stdout).unwrap()
+    };
+    let from_xdg = doctor(&[("XDG_DATA_HOME", &xdg)], &[]);
+    assert_eq!(from_xdg["databasePath"], xdg.join("prodcode/prodcode.db").to_str().unwrap());
+    let env_db = dir.path().join("env.db");
+    let from_env = doctor(&[("XDG_DATA_HOME", &xdg), ("PRODCODE_DB", &env_db)], &[]);
+    assert_eq!(from_env["databasePath"], env_db.to_str().unwrap());
+    let flag_db = dir.path().join("flag.db");
+    let from_flag = doctor(
+        &[("PRODCODE_DB", &env_db)],
+        &["--db", flag_db.to_str().unwrap()],
+    );
+    assert_eq!(from_flag["databasePath"], flag_db.to_str().unwrap());
+}
+
+#[test]
+fn demo_runs_the_pipeline_on_a_generated_repository() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("sample");
+    let output = Command::new(bin())
+        .args(["demo", "--dir", repo.to_str().unwrap()])
+        .env_remove("PRODCODE_DB")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("ai_modified demo-1"), "{stdout}");
+    assert!(stdout.contains("> Add a divide(a, b) function"), "{stdout}");
+    let log = crate::support::git(&repo, &["log", "--oneline"]);
+    assert_eq!(log.lines().count(), 2, "{log}");
+    // The demo recorded into its own database, beside the repository.
+    assert!(dir.path().join("sample.db").exists());
+}
