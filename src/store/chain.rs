@@ -93,6 +93,65 @@ pub(super) fn event_hash(
     hex(context.finish().as_ref())
 }
 
+/// Checks one row against the event before it; on success it becomes the new previous event.
+fn check_event(
+    row: &rusqlite::Row<'_>,
+    previous: &Head,
+) -> rusqlite::Result<Result<Head, ChainProblem>> {
+    let id: EventId = row.get(0)?;
+    let problem = |event_id, kind| Ok(Err(ChainProblem { event_id, kind }));
+    if id <= previous.id {
+        // Only a hand-made row can have an id of 0 or less.
+        return problem(id, ProblemKind::Tampered);
+    }
+    if id != previous.id + 1 {
+        return problem(previous.id + 1, ProblemKind::Missing);
+    }
+    // A value of the wrong type (a tamperer's doing) is a hash mismatch, not an error.
+    let text = |index| {
+        row.get_ref(index)
+            .ok()
+            .and_then(|value| value.as_str().ok())
+    };
+    let (Ok(ts_ms), Some(source), Some(kind), Some(payload), Some(prev_hash), Some(hash)) = (
+        row.get::<_, i64>(1),
+        text(2),
+        text(3),
+        text(4),
+        text(5),
+        text(6),
+    ) else {
+        return problem(id, ProblemKind::Tampered);
+    };
+    if event_hash(prev_hash, id, ts_ms, source, kind, payload) != hash {
+        return problem(id, ProblemKind::Tampered);
+    }
+    if prev_hash != previous.hash {
+        return problem(id, ProblemKind::BrokenLink);
+    }
+    Ok(Ok(Head {
+        id,
+        hash: hash.to_owned(),
+    }))
+}
+
+/// Compares the last intact event with the recorded head, once every row checked out.
+fn check_end(last: &Head, head: &Head) -> Option<ChainProblem> {
+    let (event_id, kind) = if last.id < head.id {
+        // Events were removed from the end of the log.
+        (last.id + 1, ProblemKind::Missing)
+    } else if last.id > head.id {
+        // Events were inserted without going through the chain.
+        (head.id + 1, ProblemKind::Tampered)
+    } else if last.hash != head.hash {
+        // The last event was rewritten with a fresh hash.
+        (head.id, ProblemKind::Tampered)
+    } else {
+        return None;
+    };
+    Some(ChainProblem { event_id, kind })
+}
+
 fn read_head(conn: &Connection) -> Result<Head, StoreError> {
     let head = conn
         .prepare_cached("SELECT id, hash FROM chain_head WHERE singleton = 0")?
@@ -172,103 +231,38 @@ impl Store {
     pub fn verify(&self) -> Result<Verification, StoreError> {
         let tx = self.conn.unchecked_transaction()?;
         let head = read_head(&tx)?;
-        let mut verification = Verification {
-            events_checked: 0,
-            head_id: head.id,
-            head_hash: head.hash.clone(),
-            problem: None,
-        };
         let mut previous = Head {
             id: 0,
             hash: GENESIS_HASH.to_owned(),
         };
-        let problem = {
+        let mut events_checked = 0;
+        let mut problem = None;
+        {
             let mut statement = tx.prepare(
                 "SELECT id, ts_ms, source, kind, payload, prev_hash, hash FROM events ORDER BY id",
             )?;
             let mut rows = statement.query([])?;
-            let mut problem = None;
             while let Some(row) = rows.next()? {
-                let id: EventId = row.get(0)?;
-                let found = |kind| Some(ChainProblem { event_id: id, kind });
-                if id <= previous.id {
-                    // Only a hand-made row can have an id of 0 or less.
-                    problem = found(ProblemKind::Tampered);
-                    break;
+                match check_event(row, &previous)? {
+                    Ok(event) => {
+                        previous = event;
+                        events_checked += 1;
+                    }
+                    Err(found) => {
+                        problem = Some(found);
+                        break;
+                    }
                 }
-                if id != previous.id + 1 {
-                    problem = Some(ChainProblem {
-                        event_id: previous.id + 1,
-                        kind: ProblemKind::Missing,
-                    });
-                    break;
-                }
-                // A value of the wrong type (a tamperer's doing) is a hash mismatch, not an error.
-                let text = |index| {
-                    row.get_ref(index)
-                        .ok()
-                        .and_then(|value| value.as_str().ok())
-                };
-                let (
-                    Ok(ts_ms),
-                    Some(source),
-                    Some(kind),
-                    Some(payload),
-                    Some(prev_hash),
-                    Some(hash),
-                ) = (
-                    row.get::<_, i64>(1),
-                    text(2),
-                    text(3),
-                    text(4),
-                    text(5),
-                    text(6),
-                )
-                else {
-                    problem = found(ProblemKind::Tampered);
-                    break;
-                };
-                if event_hash(prev_hash, id, ts_ms, source, kind, payload) != hash {
-                    problem = found(ProblemKind::Tampered);
-                    break;
-                }
-                if prev_hash != previous.hash {
-                    problem = found(ProblemKind::BrokenLink);
-                    break;
-                }
-                previous = Head {
-                    id,
-                    hash: hash.to_owned(),
-                };
-                verification.events_checked += 1;
             }
-            problem
-        };
-        verification.problem = problem.or_else(|| {
-            if previous.id < head.id {
-                // Events were removed from the end of the log.
-                Some(ChainProblem {
-                    event_id: previous.id + 1,
-                    kind: ProblemKind::Missing,
-                })
-            } else if previous.id > head.id {
-                // Events were inserted without going through the chain.
-                Some(ChainProblem {
-                    event_id: head.id + 1,
-                    kind: ProblemKind::Tampered,
-                })
-            } else if previous.hash != head.hash {
-                // The last event was rewritten with a fresh hash.
-                Some(ChainProblem {
-                    event_id: head.id,
-                    kind: ProblemKind::Tampered,
-                })
-            } else {
-                None
-            }
-        });
+        }
         drop(tx);
-        Ok(verification)
+        let problem = problem.or_else(|| check_end(&previous, &head));
+        Ok(Verification {
+            events_checked,
+            head_id: head.id,
+            head_hash: head.hash,
+            problem,
+        })
     }
 
     /// Events with ids greater than `after`, oldest first, at most `limit` of them: for exports

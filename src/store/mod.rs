@@ -7,17 +7,23 @@
 //! CLI and the curation pipeline read. `docs/schema.md` documents every table and column.
 //!
 //! Invariants:
-//! - No other module writes SQL or sees a `rusqlite` type; callers get plain structs.
-//! - Migrations are add-only: [`schema::MIGRATIONS`] only ever grows, a shipped migration is
-//!   never edited, and a database newer than the binary is refused rather than guessed at.
+//! - Only this module writes SQL; callers get plain structs (not `Serialize`: the CLI and the
+//!   exports convert). The one `rusqlite` type that leaks is the source inside [`StoreError`].
+//! - Migrations are add-only: `schema::MIGRATIONS` only ever grows, a shipped migration is never
+//!   edited, and a database newer than the binary is refused rather than guessed at.
 //! - The event chain is written only through [`Writer::append_event`], inside the
 //!   `BEGIN IMMEDIATE` transaction that [`Store::write`] opens, so the chain head cannot move
 //!   under a writer even when several processes share the file.
-//! - Bad stored data is an error value ([`StoreError::Corrupt`]) or a reported problem
-//!   ([`Verification`]), never a panic.
+//! - Bad stored data is an error value or a reported problem, never a panic. Rows the callers
+//!   depend on (a snapshot whose runs do not parse) are [`StoreError::Corrupt`] naming the row,
+//!   not skipped: a caller that needs provenance must not mistake "unreadable" for "none". An
+//!   edited event log is not an error but a [`Verification`] problem.
 //!
 //! API boundary: [`Store`] (open, typed reads, [`Store::verify`]) and [`Writer`] (every write,
 //! one transaction per [`Store::write`] call). Reads never block writers (WAL).
+//!
+//! Files: `schema.rs` (migrations), `chain.rs` (the event log and its verification), `writes.rs`
+//! (domain writes), `queries.rs` (typed reads), `runs.rs` (the JSON of stored provenance runs).
 
 mod chain;
 mod queries;
@@ -295,6 +301,7 @@ impl Store {
         let conn =
             Connection::open_with_flags(path, flags).map_err(|source| open_error(path, source))?;
         configure(&conn, path, false)?;
+        schema::check_application_id(&conn, path)?;
         let found = schema::user_version(&conn).map_err(|source| open_error(path, source))?;
         if found > SCHEMA_VERSION {
             return Err(StoreError::NewerSchema {

@@ -185,6 +185,17 @@ pub(super) fn user_version(conn: &Connection) -> rusqlite::Result<u32> {
     conn.pragma_query_value(None, "user_version", |row| row.get(0))
 }
 
+/// Refuses a SQLite file that another program has marked as its own.
+pub(super) fn check_application_id(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    let application_id: i64 = conn.pragma_query_value(None, "application_id", |row| row.get(0))?;
+    if application_id != 0 && application_id != APPLICATION_ID {
+        return Err(StoreError::ForeignDatabase {
+            path: path.to_owned(),
+        });
+    }
+    Ok(())
+}
+
 /// Brings the database at `path` to version `target` (at most `MIGRATIONS.len()`), one migration
 /// per transaction. Refuses a database newer than this binary.
 pub(super) fn migrate(conn: &mut Connection, path: &Path, target: u32) -> Result<(), StoreError> {
@@ -197,10 +208,7 @@ pub(super) fn migrate(conn: &mut Connection, path: &Path, target: u32) -> Result
     let foreign = || StoreError::ForeignDatabase {
         path: path.to_owned(),
     };
-    let application_id: i64 = conn.pragma_query_value(None, "application_id", |row| row.get(0))?;
-    if application_id != 0 && application_id != APPLICATION_ID {
-        return Err(foreign());
-    }
+    check_application_id(conn, path)?;
     // The common case (already current) costs one read and no write lock.
     let found = user_version(conn)?;
     if found > SCHEMA_VERSION {
@@ -221,9 +229,8 @@ pub(super) fn migrate(conn: &mut Connection, path: &Path, target: u32) -> Result
         }
         if current == 0 {
             // A file at version 0 with tables in it belongs to someone else.
-            let tables: i64 = tx.query_row("SELECT count(*) FROM sqlite_schema", [], |row| {
-                row.get(0)
-            })?;
+            let tables: i64 =
+                tx.query_row("SELECT count(*) FROM sqlite_schema", [], |row| row.get(0))?;
             if tables != 0 {
                 return Err(foreign());
             }

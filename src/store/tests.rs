@@ -429,6 +429,20 @@ fn verify_finds_an_edit_that_recomputed_its_hash() {
 }
 
 #[test]
+fn verify_finds_a_rewritten_last_event() {
+    let (_dir, path) = temp_db();
+    let mut store = Store::open(&path).unwrap();
+    append(&mut store, 3);
+    let last = store.events_after(2, 1).unwrap().remove(0);
+    let forged = chain::event_hash(&last.prev_hash, 3, 0, "test", &last.kind, "{}");
+    tamper(
+        &path,
+        &format!("UPDATE events SET ts_ms = 0, payload = '{{}}', hash = '{forged}' WHERE id = 3"),
+    );
+    assert_eq!(problem(&store), Some((3, ProblemKind::Tampered)));
+}
+
+#[test]
 fn verify_finds_a_deleted_middle_event() {
     let (_dir, path) = temp_db();
     let mut store = Store::open(&path).unwrap();
@@ -999,4 +1013,45 @@ fn docs_schema_md_documents_every_table_and_column() {
         missing.is_empty(),
         "not documented in docs/schema.md: {missing:?}"
     );
+}
+
+#[test]
+fn another_programs_database_is_left_alone() {
+    let (dir, _) = temp_db();
+    // A database with tables but no version: prodcode must not add its tables to it.
+    let unmarked = dir.path().join("unmarked.db");
+    Connection::open(&unmarked)
+        .unwrap()
+        .execute_batch("CREATE TABLE moz_places (id INTEGER PRIMARY KEY, url TEXT)")
+        .unwrap();
+    // A database another program marked as its own.
+    let marked = dir.path().join("marked.db");
+    Connection::open(&marked)
+        .unwrap()
+        .pragma_update(None, "application_id", 42)
+        .unwrap();
+    for path in [&unmarked, &marked] {
+        let error = Store::open(path).err().expect("must refuse");
+        assert!(
+            matches!(&error, StoreError::ForeignDatabase { path: p } if p == path),
+            "{error}"
+        );
+        assert!(matches!(
+            Store::open_read_only(path),
+            Err(StoreError::ForeignDatabase { .. })
+        ));
+    }
+    let tables: i64 = Connection::open(&unmarked)
+        .unwrap()
+        .query_row("SELECT count(*) FROM sqlite_schema", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(tables, 1);
+    // A prodcode database carries the mark.
+    let (_dir, path) = temp_db();
+    let store = Store::open(&path).unwrap();
+    let id: i64 = store
+        .conn
+        .pragma_query_value(None, "application_id", |row| row.get(0))
+        .unwrap();
+    assert_eq!(id, super::schema::APPLICATION_ID);
 }

@@ -1,4 +1,5 @@
-//! A real LSP client: headless Neovim 0.7 drives `prodcode lsp` through a scripted session.
+//! A real LSP client: headless Neovim 0.7, with the plugin from `editors/neovim`, drives
+//! `prodcode lsp` through a scripted session.
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -21,6 +22,7 @@ fn neovim_session_is_recorded_line_by_line() {
         .env("PRODCODE_FILE", &file)
         .env("PRODCODE_ROOT", &ws.root)
         .env("PRODCODE_OUT", &out)
+        .env("PRODCODE_PLUGIN", concat!(env!("CARGO_MANIFEST_DIR"), "/editors/neovim"))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
