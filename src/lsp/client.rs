@@ -195,10 +195,10 @@ fn read_message(reader: &mut impl BufRead) -> io::Result<Option<Value>> {
         if header.is_empty() {
             break;
         }
-        if let Some((name, value)) = header.split_once(':') {
-            if name.eq_ignore_ascii_case("content-length") {
-                length = value.trim().parse::<usize>().ok();
-            }
+        if let Some((name, value)) = header.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse::<usize>().ok();
         }
     }
     let length = length.ok_or_else(|| io::Error::other("a frame without Content-Length"))?;

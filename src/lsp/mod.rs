@@ -58,11 +58,7 @@ pub fn serve(config: Config, transport: &Transport) {
     }
     let recorder = Recorder::new(store);
     let mut state = GlobalState::new(transport.outgoing.clone(), recorder, config.db_path);
-    loop {
-        let item = match next(&mut state, transport) {
-            Some(item) => item,
-            None => break,
-        };
+    while let Some(item) = next(&mut state, transport) {
         let exit = handle_item(&mut state, item);
         if state.recorder.is_full() {
             state.recorder.flush(false);
@@ -345,10 +341,10 @@ fn change_workspace_folders(state: &mut GlobalState, params: DidChangeWorkspaceF
         }
     }
     for added in &params.event.added {
-        if let Some(path) = conv::uri_to_path(added.uri.as_str()) {
-            if !state.roots.contains(&path) {
-                state.roots.push(path);
-            }
+        if let Some(path) = conv::uri_to_path(added.uri.as_str())
+            && !state.roots.contains(&path)
+        {
+            state.roots.push(path);
         }
     }
 }

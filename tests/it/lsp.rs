@@ -550,3 +550,29 @@ fn a_fifty_megabyte_document_is_served() {
     );
     client.shutdown().unwrap();
 }
+
+/// A client that offers UTF-8 gets it, and columns then count bytes.
+#[test]
+fn utf8_positions_are_negotiated() {
+    let ws = Workspace::new();
+    let uri = ws.uri("u.txt");
+    let mut client = ws.spawn_daemon();
+    let result = client
+        .initialize(&ws.root, json!({ "general": { "positionEncodings": ["utf-8", "utf-16"] } }))
+        .unwrap();
+    assert_eq!(result["capabilities"]["positionEncoding"], "utf-8");
+    open(&mut client, &uri, "é😀\nz\n");
+    // Byte 6 is after "é😀" (2 + 4 bytes): the end of line 0.
+    change(&mut client, &uri, 2, (0, 6), (0, 6), "!\nnew");
+    let answer = provenance(&mut client, &uri);
+    assert_eq!(
+        answer["ranges"],
+        json!([
+            { "range": range((0, 0), (2, 0)), "class": "human" },
+            { "range": range((2, 0), (3, 0)), "class": "untracked" },
+        ])
+    );
+    let status = client.request("prodcode/status", Value::Null).unwrap();
+    assert_eq!(status["positionEncoding"], "utf-8");
+    client.shutdown().unwrap();
+}
