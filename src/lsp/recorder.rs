@@ -172,81 +172,12 @@ impl Recorder {
         let Some(store) = self.store.as_mut() else {
             return;
         };
-        let pending = &self.pending;
-        let tallies = &self.tallies;
         let result = store.write(|writer| {
-            let mut repos: HashMap<String, RepoId> = HashMap::new();
-            for event in pending {
-                let event_id = writer.append_event(&NewEvent {
-                    ts_ms: event.ts_ms,
-                    source: "lsp",
-                    kind: event.kind,
-                    payload: &event.payload,
-                })?;
-                match &event.action {
-                    Action::None => {}
-                    Action::Repository { root } => {
-                        repo_id(writer, &mut repos, Some(root))?;
-                    }
-                    Action::Blob { text } => {
-                        writer.put_blob(text.as_bytes())?;
-                    }
-                    Action::Prompt(row) => {
-                        let repo_id = repo_id(writer, &mut repos, row.repo_root.as_deref())?;
-                        writer.record_prompt(&NewPrompt {
-                            interaction_id: &row.interaction_id,
-                            prompt: &row.prompt,
-                            agent: row.agent.as_deref(),
-                            model: row.model.as_deref(),
-                            agent_version: row.agent_version.as_deref(),
-                            source: "lsp",
-                            session_id: None,
-                            repo_id,
-                            base_commit: row.base_commit.as_deref(),
-                            branch: row.branch.as_deref(),
-                            cwd: row.cwd.as_deref(),
-                            ts_ms: event.ts_ms,
-                            event_id,
-                        })?;
-                    }
-                    Action::AiEdit(row) => {
-                        let repo_id = repo_id(writer, &mut repos, row.repo_root.as_deref())?;
-                        writer.record_ai_edit(&NewAiEdit {
-                            interaction_id: &row.interaction_id,
-                            path: &row.path,
-                            repo_id,
-                            rel_path: row.rel_path.as_deref(),
-                            kind: row.kind,
-                            lines_added: row.lines_added,
-                            detail: row.detail.as_deref(),
-                            ts_ms: event.ts_ms,
-                            event_id,
-                        })?;
-                    }
-                    Action::Snapshot(row) => {
-                        let repo_id = repo_id(writer, &mut repos, row.repo_root.as_deref())?;
-                        writer.save_snapshot(&NewSnapshot {
-                            path: &row.path,
-                            repo_id,
-                            rel_path: row.rel_path.as_deref(),
-                            text: row.text.as_bytes(),
-                            runs: &row.runs,
-                            ts_ms: event.ts_ms,
-                            event_id,
-                        })?;
-                    }
-                }
+            let mut repos = HashMap::new();
+            for event in &self.pending {
+                write_event(writer, &mut repos, event, true)?;
             }
-            for ((interaction, path), tally) in tallies {
-                writer.add_line_tally(
-                    interaction,
-                    path,
-                    tally.added,
-                    tally.modified,
-                    tally.deleted,
-                )?;
-            }
-            Ok(())
+            write_tallies(writer, &self.tallies)
         });
         match result {
             Ok(()) => {
@@ -256,9 +187,53 @@ impl Recorder {
                 self.error = None;
                 self.last_failure = None;
             }
-            Err(error) => {
+            Err(error) => self.flush_one_by_one(error),
+        }
+    }
+
+    /// After a failed batch: writes the events one at a time, so that one event whose derived
+    /// rows cannot be written (a bug, bad data) does not hold back every event after it. Such an
+    /// event is still written, without its derived rows. Stops at the first event that cannot be
+    /// written at all: then the database itself refuses, and the rest stays queued.
+    fn flush_one_by_one(&mut self, batch_error: StoreError) {
+        let Some(store) = self.store.as_mut() else {
+            return;
+        };
+        let mut written = 0;
+        let mut refusal = None;
+        for event in &self.pending {
+            let full = store.write(|writer| write_event(writer, &mut HashMap::new(), event, true));
+            let Err(error) = full else {
+                written += 1;
+                continue;
+            };
+            match store.write(|writer| write_event(writer, &mut HashMap::new(), event, false)) {
+                Ok(()) => {
+                    tracing::error!("recorded a {} event without its derived rows: {error}", event.kind);
+                    written += 1;
+                }
+                Err(error) => {
+                    refusal = Some(error);
+                    break;
+                }
+            }
+        }
+        self.durable += written as u64;
+        self.pending.drain(..written);
+        if refusal.is_none() {
+            match store.write(|writer| write_tallies(writer, &self.tallies)) {
+                Ok(()) => self.tallies.clear(),
+                Err(error) => refusal = Some(error),
+            }
+        }
+        match refusal {
+            None => {
+                self.error = None;
+                self.last_failure = None;
+            }
+            Some(error) => {
                 tracing::warn!(
-                    "could not write {} events, keeping them queued: {error}",
+                    "could not write {} events, keeping them queued: {error} (batch: {batch_error})",
                     self.pending.len()
                 );
                 self.error = Some(error.to_string());
@@ -266,6 +241,88 @@ impl Recorder {
             }
         }
     }
+}
+
+/// Appends one event and, when `derived`, the domain rows it implies.
+fn write_event(
+    writer: &mut Writer<'_>,
+    repos: &mut HashMap<String, RepoId>,
+    event: &Pending,
+    derived: bool,
+) -> Result<(), StoreError> {
+    let event_id = writer.append_event(&NewEvent {
+        ts_ms: event.ts_ms,
+        source: "lsp",
+        kind: event.kind,
+        payload: &event.payload,
+    })?;
+    if !derived {
+        return Ok(());
+    }
+    match &event.action {
+        Action::None => {}
+        Action::Repository { root } => {
+            repo_id(writer, repos, Some(root))?;
+        }
+        Action::Blob { text } => {
+            writer.put_blob(text.as_bytes())?;
+        }
+        Action::Prompt(row) => {
+            let repo_id = repo_id(writer, repos, row.repo_root.as_deref())?;
+            writer.record_prompt(&NewPrompt {
+                interaction_id: &row.interaction_id,
+                prompt: &row.prompt,
+                agent: row.agent.as_deref(),
+                model: row.model.as_deref(),
+                agent_version: row.agent_version.as_deref(),
+                source: "lsp",
+                session_id: None,
+                repo_id,
+                base_commit: row.base_commit.as_deref(),
+                branch: row.branch.as_deref(),
+                cwd: row.cwd.as_deref(),
+                ts_ms: event.ts_ms,
+                event_id,
+            })?;
+        }
+        Action::AiEdit(row) => {
+            let repo_id = repo_id(writer, repos, row.repo_root.as_deref())?;
+            writer.record_ai_edit(&NewAiEdit {
+                interaction_id: &row.interaction_id,
+                path: &row.path,
+                repo_id,
+                rel_path: row.rel_path.as_deref(),
+                kind: row.kind,
+                lines_added: row.lines_added,
+                detail: row.detail.as_deref(),
+                ts_ms: event.ts_ms,
+                event_id,
+            })?;
+        }
+        Action::Snapshot(row) => {
+            let repo_id = repo_id(writer, repos, row.repo_root.as_deref())?;
+            writer.save_snapshot(&NewSnapshot {
+                path: &row.path,
+                repo_id,
+                rel_path: row.rel_path.as_deref(),
+                text: row.text.as_bytes(),
+                runs: &row.runs,
+                ts_ms: event.ts_ms,
+                event_id,
+            })?;
+        }
+    }
+    Ok(())
+}
+
+fn write_tallies(
+    writer: &mut Writer<'_>,
+    tallies: &BTreeMap<(String, String), Tally>,
+) -> Result<(), StoreError> {
+    for ((interaction, path), tally) in tallies {
+        writer.add_line_tally(interaction, path, tally.added, tally.modified, tally.deleted)?;
+    }
+    Ok(())
 }
 
 /// The id of the repository at `root`, asked of the store once per flush.

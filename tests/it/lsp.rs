@@ -576,3 +576,32 @@ fn utf8_positions_are_negotiated() {
     assert_eq!(status["positionEncoding"], "utf-8");
     client.shutdown().unwrap();
 }
+
+/// An event whose derived rows cannot be written is still recorded, and does not hold back the
+/// events after it.
+#[test]
+fn an_event_whose_rows_fail_is_recorded_without_them() {
+    let ws = Workspace::new();
+    drop(prodcode::store::Store::open(&ws.db).unwrap());
+    let connection = rusqlite::Connection::open(&ws.db).unwrap();
+    connection
+        .execute_batch(
+            "CREATE TRIGGER refuse_prompts BEFORE INSERT ON prompts BEGIN SELECT RAISE(ABORT, 'refused for the test'); END;",
+        )
+        .unwrap();
+    drop(connection);
+    let uri = ws.uri("p.txt");
+    let mut client = ws.daemon();
+    open(&mut client, &uri, "a\n");
+    client
+        .notify("prodcode/promptSubmitted", json!({ "interactionId": "p", "prompt": "x" }))
+        .unwrap();
+    change(&mut client, &uri, 2, (0, 0), (0, 0), "b");
+    let status = client.request("prodcode/status", Value::Null).unwrap();
+    assert!(status.get("storeError").is_none(), "{status}");
+    assert_eq!(status["counts"]["pendingEvents"], 0);
+    assert_eq!(status["counts"]["durableEvents"], 4);
+    client.shutdown().unwrap();
+    assert_eq!(event_count(&ws), 4);
+    assert!(ws.prodcode(&["verify"]).status.success());
+}
