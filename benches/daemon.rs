@@ -92,12 +92,18 @@ fn main() {
     let idle_rss = rss_kib(client.pid());
     client.shutdown().unwrap();
 
-    println!("daemon/idle_rss_after_start      {:>8.1} MiB", started_rss as f64 / 1024.0);
+    println!(
+        "daemon/idle_rss_after_start      {:>8.1} MiB",
+        started_rss as f64 / 1024.0
+    );
     println!(
         "daemon/idle_rss_10k_line_doc     {:>8.1} MiB  (after 1,000 acknowledged changes)",
         idle_rss as f64 / 1024.0
     );
-    println!("baseline/idle_rss_cat            {:>8.1} MiB", baseline_rss as f64 / 1024.0);
+    println!(
+        "baseline/idle_rss_cat            {:>8.1} MiB",
+        baseline_rss as f64 / 1024.0
+    );
     println!(
         "daemon/acknowledged_change       p50 {:>7.1} µs  p99 {:>7.1} µs  (didChange + request round trip, committed)",
         percentile(&round_trips, 0.5).as_secs_f64() * 1e6,

@@ -39,10 +39,12 @@ const PROMPT: &str = "Add a divide(a, b) function to calc.py that raises ValueEr
 /// Runs the scripted session. Progress lines go to `say`.
 pub fn run(config: &DemoConfig, say: &mut dyn FnMut(&str)) -> anyhow::Result<DemoOutcome> {
     let repo = &config.dir;
-    std::fs::create_dir_all(repo)
-        .with_context(|| format!("cannot create {}", repo.display()))?;
+    std::fs::create_dir_all(repo).with_context(|| format!("cannot create {}", repo.display()))?;
     if std::fs::read_dir(repo)?.next().is_some() {
-        bail!("{} is not empty; give an empty or new directory", repo.display());
+        bail!(
+            "{} is not empty; give an empty or new directory",
+            repo.display()
+        );
     }
     let repo = repo.canonicalize()?;
     let calc = repo.join("calc.py");
@@ -52,19 +54,30 @@ pub fn run(config: &DemoConfig, say: &mut dyn FnMut(&str)) -> anyhow::Result<Dem
     git(&repo, &["init", "-q", "-b", "main"])?;
     git(&repo, &["add", "."])?;
     git(&repo, &["commit", "-q", "-m", "Start a calculator"])?;
-    say(&format!("generated a sample repository at {}", repo.display()));
+    say(&format!(
+        "generated a sample repository at {}",
+        repo.display()
+    ));
 
     let db = config.db.to_string_lossy().into_owned();
     let mut client = StdioClient::spawn(&config.exe, &["lsp", "--db", &db], &[], Stdio::inherit())
         .context("cannot start `prodcode lsp`")?;
-    client.initialize(&repo, json!({ "general": { "positionEncodings": ["utf-16"] } }))?;
+    client.initialize(
+        &repo,
+        json!({ "general": { "positionEncodings": ["utf-16"] } }),
+    )?;
     say("started `prodcode lsp` and initialized it over stdio");
 
     let calc_uri = path_to_uri(&calc);
     let mut editor = Buffer::open(&mut client, &calc_uri, CALC)?;
 
     // The person documents `add` by hand.
-    editor.insert(&mut client, 4, 0, "    \"\"\"Return the sum of a and b.\"\"\"\n")?;
+    editor.insert(
+        &mut client,
+        4,
+        0,
+        "    \"\"\"Return the sum of a and b.\"\"\"\n",
+    )?;
     say("a person typed a docstring (textDocument/didChange)");
 
     // The prompt, then the assistant's edit, applied by the editor and reported as ranges.
@@ -91,9 +104,17 @@ pub fn run(config: &DemoConfig, say: &mut dyn FnMut(&str)) -> anyhow::Result<Dem
     say("the assistant inserted divide() (prodcode/aiEditApplied)");
 
     // The person rewords the assistant's error message: that line becomes ai_modified.
-    let line = editor.find_line("raise ValueError").context("the AI line is missing")?;
+    let line = editor
+        .find_line("raise ValueError")
+        .context("the AI line is missing")?;
     let column = editor.lines()[line as usize].find("b must").unwrap_or(0);
-    editor.replace(&mut client, line, column, "b must not be zero".len(), "cannot divide by zero")?;
+    editor.replace(
+        &mut client,
+        line,
+        column,
+        "b must not be zero".len(),
+        "cannot divide by zero",
+    )?;
     say("a person reworded the assistant's error message");
     editor.save(&mut client, &calc)?;
 
@@ -125,7 +146,10 @@ pub fn run(config: &DemoConfig, say: &mut dyn FnMut(&str)) -> anyhow::Result<Dem
     git(&repo, &["add", "."])?;
     git(&repo, &["commit", "-q", "-m", "Add divide()"])?;
     let commit = git(&repo, &["rev-parse", "--short", "HEAD"])?;
-    say(&format!("committed the session's work as {}", commit.trim()));
+    say(&format!(
+        "committed the session's work as {}",
+        commit.trim()
+    ));
     Ok(DemoOutcome {
         repo: repo.clone(),
         files: vec![calc, test_calc],
@@ -135,8 +159,18 @@ pub fn run(config: &DemoConfig, say: &mut dyn FnMut(&str)) -> anyhow::Result<Dem
 
 fn git(repo: &Path, args: &[&str]) -> anyhow::Result<String> {
     let output = Command::new("git")
-        .args(["-c", "user.name=prodcode demo", "-c", "user.email=demo@prodcode.invalid"])
-        .args(["-c", "commit.gpgsign=false", "-c", "core.hooksPath=/dev/null"])
+        .args([
+            "-c",
+            "user.name=prodcode demo",
+            "-c",
+            "user.email=demo@prodcode.invalid",
+        ])
+        .args([
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "core.hooksPath=/dev/null",
+        ])
         .args(args)
         .current_dir(repo)
         .output()

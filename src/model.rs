@@ -66,7 +66,9 @@ impl LineClass {
     }
 
     pub fn parse(name: &str) -> Option<LineClass> {
-        LineClass::ALL.into_iter().find(|class| class.as_str() == name)
+        LineClass::ALL
+            .into_iter()
+            .find(|class| class.as_str() == name)
     }
 }
 

@@ -6,7 +6,6 @@ use std::process::ExitCode;
 use anyhow::Context;
 use serde::Serialize;
 
-
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// The file to show
@@ -51,7 +50,11 @@ pub fn run(db: &Path, args: Args) -> anyhow::Result<ExitCode> {
         lines.push("");
     }
     // A final empty line after the last newline is an LSP line, not a line anybody wrote.
-    let shown = if text.ends_with('\n') { lines.len() - 1 } else { lines.len() };
+    let shown = if text.ends_with('\n') {
+        lines.len() - 1
+    } else {
+        lines.len()
+    };
     if args.json {
         let json = BlameJson {
             path: &path_text,

@@ -26,7 +26,11 @@ pub fn run(db: anyhow::Result<PathBuf>, args: Args) -> anyhow::Result<ExitCode> 
     } else {
         print_human(&report);
     }
-    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn check(path: &std::path::Path) -> Value {
@@ -99,7 +103,10 @@ fn print_human(report: &Value) {
     println!("writable:        {}", field("writable"));
     println!("file mode:       {}", field("fileMode"));
     if let Some(counts) = report["counts"].as_object() {
-        let counts: Vec<String> = counts.iter().map(|(name, n)| format!("{n} {name}")).collect();
+        let counts: Vec<String> = counts
+            .iter()
+            .map(|(name, n)| format!("{n} {name}"))
+            .collect();
         println!("recorded:        {}", counts.join(", "));
     }
     if let Some(repos) = report["repositories"].as_array() {

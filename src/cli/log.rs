@@ -134,7 +134,10 @@ pub fn run(db: &Path, args: Args) -> anyhow::Result<ExitCode> {
     };
     let interactions: Vec<InteractionJson> = interactions.into_iter().map(to_json).collect();
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&LogJson { interactions })?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&LogJson { interactions })?
+        );
         return Ok(ExitCode::SUCCESS);
     }
     if interactions.is_empty() {
@@ -150,7 +153,11 @@ pub fn run(db: &Path, args: Args) -> anyhow::Result<ExitCode> {
             "{}  {}  {}  ({} turn{}{})",
             interaction.created_at,
             interaction.id,
-            if who.is_empty() { "unknown agent" } else { &who },
+            if who.is_empty() {
+                "unknown agent"
+            } else {
+                &who
+            },
             interaction.turns,
             if interaction.turns == 1 { "" } else { "s" },
             interaction

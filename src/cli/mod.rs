@@ -28,7 +28,13 @@ pub struct Cli {
     pub db: Option<PathBuf>,
 
     /// Log level for stderr (error, warn, info, debug, trace) or a tracing filter
-    #[arg(long, global = true, env = "PRODCODE_LOG", default_value = "warn", value_name = "FILTER")]
+    #[arg(
+        long,
+        global = true,
+        env = "PRODCODE_LOG",
+        default_value = "warn",
+        value_name = "FILTER"
+    )]
     pub log: String,
 
     /// Write logs to this file instead of stderr
@@ -69,7 +75,9 @@ pub fn init_logging(cli: &Cli) {
             .create(true)
             .append(true)
             .open(path)
-            .map_err(|error| eprintln!("prodcode: cannot open log file {}: {error}", path.display()))
+            .map_err(|error| {
+                eprintln!("prodcode: cannot open log file {}: {error}", path.display())
+            })
             .ok()
     });
     let _ = match file {
@@ -88,8 +96,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             // The daemon runs even when no database path can be found: it still serves text and
             // provenance, and says in `prodcode/status` why nothing is recorded.
             let db_path = db_path(db).ok();
-            crate::lsp::run(crate::lsp::Config { db_path })?;
-            Ok(ExitCode::SUCCESS)
+            let clean = crate::lsp::run(crate::lsp::Config { db_path });
+            Ok(if clean { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
         Command::Log(args) => log::run(&db_path(db)?, args),
         Command::Blame(args) => blame::run(&db_path(db)?, args),

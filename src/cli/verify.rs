@@ -19,9 +19,9 @@ pub fn run(db: &Path, args: Args) -> anyhow::Result<ExitCode> {
     };
     let verification = store.verify()?;
     if args.json {
-        let problem = verification.problem.map(|problem| {
-            json!({ "eventId": problem.event_id, "kind": problem.kind.as_str() })
-        });
+        let problem = verification
+            .problem
+            .map(|problem| json!({ "eventId": problem.event_id, "kind": problem.kind.as_str() }));
         let mut out = json!({
             "ok": verification.is_ok(),
             "eventsChecked": verification.events_checked,

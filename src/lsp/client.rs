@@ -55,7 +55,10 @@ impl StdioClient {
         }
         let mut child = command.spawn()?;
         let stdin = child.stdin.take();
-        let stdout = child.stdout.take().ok_or_else(|| io::Error::other("no stdout"))?;
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| io::Error::other("no stdout"))?;
         let (sender, messages) = crossbeam_channel::unbounded();
         thread::spawn(move || {
             let mut reader = BufReader::new(stdout);
@@ -80,7 +83,10 @@ impl StdioClient {
 
     /// Writes bytes as they are: for sending malformed frames.
     pub fn send_raw(&mut self, bytes: &[u8]) -> io::Result<()> {
-        let stdin = self.stdin.as_mut().ok_or_else(|| io::Error::other("stdin closed"))?;
+        let stdin = self
+            .stdin
+            .as_mut()
+            .ok_or_else(|| io::Error::other("stdin closed"))?;
         stdin.write_all(bytes)?;
         stdin.flush()
     }
@@ -121,7 +127,9 @@ impl StdioClient {
     pub fn wait_response(&mut self, id: i64) -> Result<Value, ClientError> {
         loop {
             let message = self.next_message()?;
-            if message.get("id").and_then(Value::as_i64) == Some(id) && message.get("method").is_none() {
+            if message.get("id").and_then(Value::as_i64) == Some(id)
+                && message.get("method").is_none()
+            {
                 return Ok(message);
             }
             self.notifications.push(message);
@@ -204,5 +212,7 @@ fn read_message(reader: &mut impl BufRead) -> io::Result<Option<Value>> {
     let length = length.ok_or_else(|| io::Error::other("a frame without Content-Length"))?;
     let mut body = vec![0; length];
     reader.read_exact(&mut body)?;
-    serde_json::from_slice(&body).map(Some).map_err(io::Error::other)
+    serde_json::from_slice(&body)
+        .map(Some)
+        .map_err(io::Error::other)
 }

@@ -27,8 +27,6 @@ use lsp_types::{
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
-use crate::store::Store;
-
 use handlers::{HandlerError, HandlerResult, extensions, text_sync};
 use recorder::Recorder;
 use state::GlobalState;
@@ -39,24 +37,18 @@ pub struct Config {
     pub db_path: Option<PathBuf>,
 }
 
-/// Serves LSP on stdin/stdout until the client says `exit` or closes the pipe.
-pub fn run(config: Config) -> anyhow::Result<()> {
+/// Serves LSP on stdin/stdout until the client says `exit` or closes the pipe. `true` when the
+/// client asked for `shutdown` first (the LSP exit code is 0 then, else 1).
+pub fn run(config: Config) -> bool {
     let transport = Transport::stdio();
-    serve(config, &transport);
+    let clean = serve(config, &transport);
     transport.finish();
-    Ok(())
+    clean
 }
 
-/// The message loop, over any transport.
-pub fn serve(config: Config, transport: &Transport) {
-    let store = match &config.db_path {
-        Some(path) => Store::open(path),
-        None => Err(crate::store::StoreError::NoDefaultPath),
-    };
-    if let Err(error) = &store {
-        tracing::error!("recording is off until the database can be written: {error}");
-    }
-    let recorder = Recorder::new(store);
+/// The message loop, over any transport; returns whether `shutdown` came before the end.
+pub fn serve(config: Config, transport: &Transport) -> bool {
+    let recorder = Recorder::open(config.db_path.clone());
     let mut state = GlobalState::new(transport.outgoing.clone(), recorder, config.db_path);
     while let Some(item) = next(&mut state, transport) {
         let exit = handle_item(&mut state, item);
@@ -75,6 +67,7 @@ pub fn serve(config: Config, transport: &Transport) {
             state.recorder.error().unwrap_or("unknown error")
         );
     }
+    state.shutdown_requested
 }
 
 /// The next message; flushes queued events whenever the client is quiet.
@@ -198,7 +191,9 @@ fn handle_request(state: &mut GlobalState, request: Request) -> Option<Response>
             state.shutdown_requested = true;
             Ok(serde_json::Value::Null)
         }
-        ext::PROVENANCE => parse(params).and_then(|params| to_value(extensions::provenance(state, params))),
+        ext::PROVENANCE => {
+            parse(params).and_then(|params| to_value(extensions::provenance(state, params)))
+        }
         ext::STATUS => to_value(extensions::status(state)),
         _ => Err(HandlerError {
             code: ErrorCode::MethodNotFound,
@@ -229,7 +224,11 @@ fn handle_notification(state: &mut GlobalState, notification: Notification) -> H
             | ext::AI_EDIT_APPLIED
             | ext::CHECKPOINT
     );
-    let raw = if recorded { params.to_string() } else { String::new() };
+    let raw = if recorded {
+        params.to_string()
+    } else {
+        String::new()
+    };
     match method.as_str() {
         "initialized" | "$/cancelRequest" | "$/setTrace" => Ok(()),
         "textDocument/didOpen" => text_sync::did_open(state, parse(params)?),
@@ -252,8 +251,9 @@ fn handle_notification(state: &mut GlobalState, notification: Notification) -> H
 }
 
 fn parse<T: DeserializeOwned>(params: serde_json::Value) -> HandlerResult<T> {
-    serde_json::from_value(params)
-        .map_err(|error| HandlerError::invalid_params(format!("params of the wrong shape: {error}")))
+    serde_json::from_value(params).map_err(|error| {
+        HandlerError::invalid_params(format!("params of the wrong shape: {error}"))
+    })
 }
 
 fn to_value<T: serde::Serialize>(result: HandlerResult<T>) -> HandlerResult<serde_json::Value> {

@@ -7,6 +7,7 @@
 //! dropped while the process lives.
 
 use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::model::ProvenanceRun;
@@ -31,9 +32,13 @@ pub fn now_ms() -> i64 {
 pub enum Action {
     None,
     /// Remember a repository the daemon saw.
-    Repository { root: String },
+    Repository {
+        root: String,
+    },
     /// Keep a document's full text as a blob (didOpen).
-    Blob { text: String },
+    Blob {
+        text: String,
+    },
     Prompt(PromptRow),
     AiEdit(AiEditRow),
     Snapshot(SnapshotRow),
@@ -85,6 +90,8 @@ struct Tally {
 
 pub struct Recorder {
     store: Option<Store>,
+    /// Where the store lives, to open it again when it could not be opened before.
+    path: Option<PathBuf>,
     session: String,
     pending: Vec<Pending>,
     tallies: BTreeMap<(String, String), Tally>,
@@ -94,19 +101,28 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    /// `store` is `None` when the database could not be opened; `error` says why.
-    pub fn new(store: Result<Store, StoreError>) -> Recorder {
-        let (store, error) = match store {
-            Ok(store) => (Some(store), None),
-            Err(error) => (None, Some(error.to_string())),
+    /// Opens the database at `path`. When it cannot be opened (no path, corrupt, newer, locked)
+    /// the recorder queues events and tries again at each flush, at most once a second.
+    pub fn open(path: Option<PathBuf>) -> Recorder {
+        let store = match &path {
+            Some(path) => Store::open(path),
+            None => Err(StoreError::NoDefaultPath),
+        };
+        let (store, error, last_failure) = match store {
+            Ok(store) => (Some(store), None, None),
+            Err(error) => {
+                tracing::error!("recording is paused until the database can be opened: {error}");
+                (None, Some(error.to_string()), Some(Instant::now()))
+            }
         };
         Recorder {
             store,
+            path,
             session: format!("{}-{}", std::process::id(), now_ms()),
             pending: Vec::new(),
             tallies: BTreeMap::new(),
             error,
-            last_failure: None,
+            last_failure,
             durable: 0,
         }
     }
@@ -143,7 +159,14 @@ impl Recorder {
     }
 
     /// Adds to the retention figures of `interaction` in the file at `path`.
-    pub fn tally(&mut self, interaction: &str, path: &str, added: u32, modified: u32, deleted: u32) {
+    pub fn tally(
+        &mut self,
+        interaction: &str,
+        path: &str,
+        added: u32,
+        modified: u32,
+        deleted: u32,
+    ) {
         let entry = self
             .tallies
             .entry((interaction.to_owned(), path.to_owned()))
@@ -169,6 +192,9 @@ impl Recorder {
         if paused && !force {
             return;
         }
+        if self.store.is_none() && !self.reopen() {
+            return;
+        }
         let Some(store) = self.store.as_mut() else {
             return;
         };
@@ -191,6 +217,25 @@ impl Recorder {
         }
     }
 
+    /// Tries to open the database that could not be opened before; `true` when it now is.
+    fn reopen(&mut self) -> bool {
+        let Some(path) = &self.path else {
+            return false;
+        };
+        match Store::open(path) {
+            Ok(store) => {
+                tracing::info!("the database at {} can be written again", path.display());
+                self.store = Some(store);
+                true
+            }
+            Err(error) => {
+                self.error = Some(error.to_string());
+                self.last_failure = Some(Instant::now());
+                false
+            }
+        }
+    }
+
     /// After a failed batch: writes the events one at a time, so that one event whose derived
     /// rows cannot be written (a bug, bad data) does not hold back every event after it. Such an
     /// event is still written, without its derived rows. Stops at the first event that cannot be
@@ -209,7 +254,10 @@ impl Recorder {
             };
             match store.write(|writer| write_event(writer, &mut HashMap::new(), event, false)) {
                 Ok(()) => {
-                    tracing::error!("recorded a {} event without its derived rows: {error}", event.kind);
+                    tracing::error!(
+                        "recorded a {} event without its derived rows: {error}",
+                        event.kind
+                    );
                     written += 1;
                 }
                 Err(error) => {
@@ -320,7 +368,13 @@ fn write_tallies(
     tallies: &BTreeMap<(String, String), Tally>,
 ) -> Result<(), StoreError> {
     for ((interaction, path), tally) in tallies {
-        writer.add_line_tally(interaction, path, tally.added, tally.modified, tally.deleted)?;
+        writer.add_line_tally(
+            interaction,
+            path,
+            tally.added,
+            tally.modified,
+            tally.deleted,
+        )?;
     }
     Ok(())
 }

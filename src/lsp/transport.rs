@@ -156,9 +156,9 @@ fn read_frame(input: &mut impl BufRead) -> io::Result<Option<Result<String, Stri
     if let Some(problem) = problem {
         return Ok(Some(Err(problem)));
     }
-    Ok(Some(
-        String::from_utf8(body).map_err(|_| "a message body that is not UTF-8".to_owned()),
-    ))
+    Ok(Some(String::from_utf8(body).map_err(|_| {
+        "a message body that is not UTF-8".to_owned()
+    })))
 }
 
 fn parse_message(body: &str) -> Incoming {
@@ -198,11 +198,7 @@ mod tests {
         let input = "garbage\r\n\r\nContent-Length: 2\r\n\r\n{}Content-Length: 3\r\n\r\n[1]";
         assert_eq!(
             frames(input),
-            [
-                "ERR malformed header line \"garbage\"",
-                "{}",
-                "[1]"
-            ]
+            ["ERR malformed header line \"garbage\"", "{}", "[1]"]
         );
     }
 

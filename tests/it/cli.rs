@@ -9,7 +9,10 @@ use crate::support::{Workspace, bin, change, open, range};
 #[test]
 fn every_command_has_help() {
     for command in ["lsp", "log", "blame", "verify", "doctor", "demo"] {
-        let output = Command::new(bin()).args([command, "--help"]).output().unwrap();
+        let output = Command::new(bin())
+            .args([command, "--help"])
+            .output()
+            .unwrap();
         assert!(output.status.success(), "{command} --help");
         assert!(String::from_utf8_lossy(&output.stdout).contains("Usage: prodcode"));
     }
@@ -45,7 +48,10 @@ fn record_session(ws: &Workspace) {
     change(&mut client, &uri, 3, (1, 0), (2, 0), "");
     ws.write("lib.rs", "fn a() {}\n");
     client
-        .notify("textDocument/didSave", json!({ "textDocument": { "uri": uri } }))
+        .notify(
+            "textDocument/didSave",
+            json!({ "textDocument": { "uri": uri } }),
+        )
         .unwrap();
     client.shutdown().unwrap();
 }
@@ -80,7 +86,10 @@ fn log_lists_interactions_with_turns_edits_and_retention() {
     );
     let human = ws.prodcode(&["log"]);
     let human = String::from_utf8_lossy(&human.stdout);
-    assert!(human.contains("log-1") && human.contains("> add b"), "{human}");
+    assert!(
+        human.contains("log-1") && human.contains("> add b"),
+        "{human}"
+    );
 }
 
 #[test]
@@ -120,20 +129,29 @@ fn verify_reports_the_first_tampered_event() {
         .collect::<Result<_, _>>()
         .unwrap();
     for trigger in triggers {
-        connection.execute(&format!("DROP TRIGGER {trigger}"), []).unwrap();
+        connection
+            .execute(&format!("DROP TRIGGER {trigger}"), [])
+            .unwrap();
     }
     connection
         .execute("UPDATE events SET payload = replace(payload, 'add b', 'add c') WHERE kind = 'prodcode.promptSubmitted'", [])
         .unwrap();
     let first_prompt: i64 = connection
-        .query_row("SELECT min(id) FROM events WHERE kind = 'prodcode.promptSubmitted'", [], |row| row.get(0))
+        .query_row(
+            "SELECT min(id) FROM events WHERE kind = 'prodcode.promptSubmitted'",
+            [],
+            |row| row.get(0),
+        )
         .unwrap();
     drop(connection);
     let output = ws.prodcode(&["verify", "--json"]);
     assert_eq!(output.status.code(), Some(1));
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["ok"], false);
-    assert_eq!(report["problem"], json!({ "eventId": first_prompt, "kind": "tampered" }));
+    assert_eq!(
+        report["problem"],
+        json!({ "eventId": first_prompt, "kind": "tampered" })
+    );
     let human = ws.prodcode(&["verify"]);
     assert!(
         String::from_utf8_lossy(&human.stdout)
@@ -154,7 +172,11 @@ fn doctor_reports_the_database_and_repositories() {
     assert_eq!(report["repositories"], json!([ws.root.to_str().unwrap()]));
     assert_eq!(report["counts"]["interactions"], 1);
 
-    std::fs::write(&ws.db, b"not a database at all, just some text that is long enough").unwrap();
+    std::fs::write(
+        &ws.db,
+        b"not a database at all, just some text that is long enough",
+    )
+    .unwrap();
     let broken = ws.prodcode(&["doctor", "--json"]);
     assert_eq!(broken.status.code(), Some(1));
     let report: Value = serde_json::from_slice(&broken.stdout).unwrap();
@@ -168,14 +190,20 @@ fn database_path_comes_from_flag_env_or_xdg() {
     let xdg = dir.path().join("xdg");
     let doctor = |envs: &[(&str, &std::path::Path)], args: &[&str]| -> Value {
         let mut command = Command::new(bin());
-        command.args(["doctor", "--json"]).args(args).env_remove("PRODCODE_DB");
+        command
+            .args(["doctor", "--json"])
+            .args(args)
+            .env_remove("PRODCODE_DB");
         for (key, value) in envs {
             command.env(key, value);
         }
         serde_json::from_slice(&command.output().unwrap().stdout).unwrap()
     };
     let from_xdg = doctor(&[("XDG_DATA_HOME", &xdg)], &[]);
-    assert_eq!(from_xdg["databasePath"], xdg.join("prodcode/prodcode.db").to_str().unwrap());
+    assert_eq!(
+        from_xdg["databasePath"],
+        xdg.join("prodcode/prodcode.db").to_str().unwrap()
+    );
     let env_db = dir.path().join("env.db");
     let from_env = doctor(&[("XDG_DATA_HOME", &xdg), ("PRODCODE_DB", &env_db)], &[]);
     assert_eq!(from_env["databasePath"], env_db.to_str().unwrap());
@@ -197,7 +225,11 @@ fn demo_runs_the_pipeline_on_a_generated_repository() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(stdout.contains("ai_modified demo-1"), "{stdout}");
     assert!(stdout.contains("> Add a divide(a, b) function"), "{stdout}");
     let log = crate::support::git(&repo, &["log", "--oneline"]);

@@ -31,7 +31,14 @@ fn a_session_records_prompt_ai_edit_and_human_typing() {
         )
         .unwrap();
     // The editor applies the AI's edit, then says where it went.
-    change(&mut client, &uri, 3, (3, 0), (3, 0), "    println!(\"bye\");\n    // 😀 done\n");
+    change(
+        &mut client,
+        &uri,
+        3,
+        (3, 0),
+        (3, 0),
+        "    println!(\"bye\");\n    // 😀 done\n",
+    );
     client
         .notify(
             "prodcode/aiEditApplied",
@@ -73,7 +80,10 @@ fn a_session_records_prompt_ai_edit_and_human_typing() {
     let saved = "// entry point\nfn main() {\n    println!(\"hi\");\n    println!(\"bye\");\n    // 😀 all done\n}\n";
     ws.write("src.rs", saved);
     client
-        .notify("textDocument/didSave", json!({ "textDocument": { "uri": uri } }))
+        .notify(
+            "textDocument/didSave",
+            json!({ "textDocument": { "uri": uri } }),
+        )
         .unwrap();
     client.shutdown().unwrap();
 
@@ -104,7 +114,10 @@ fn a_checkpoint_attributes_what_changed_between_before_and_after() {
     // Typed before the bracket: human.
     change(&mut client, &uri, 2, (0, 1), (0, 1), "1");
     client
-        .notify("prodcode/checkpoint", json!({ "interactionId": "c-1", "phase": "before" }))
+        .notify(
+            "prodcode/checkpoint",
+            json!({ "interactionId": "c-1", "phase": "before" }),
+        )
         .unwrap();
     // A full-text rewrite inside the bracket: an edit the editor cannot describe as ranges.
     client
@@ -183,7 +196,10 @@ fn status_reports_the_database_and_durable_events() {
     // didOpen, the repository it lives in, and didChange.
     assert_eq!(status["counts"]["durableEvents"], 3);
     assert!(status.get("storeError").is_none());
-    client.shutdown().unwrap();
+    assert!(client.shutdown().unwrap().success());
+    // LSP: exit without shutdown is exit code 1.
+    let abandoned = ws.daemon();
+    assert_eq!(abandoned.close().unwrap().code(), Some(1));
 }
 
 #[test]
@@ -195,7 +211,9 @@ fn bad_input_gets_an_error_and_the_daemon_keeps_serving() {
 
     // A broken header, then a body that is not JSON.
     client.send_raw(b"Garbage-Header\r\n\r\n").unwrap();
-    client.send_raw(b"Content-Length: 9\r\n\r\n{not json").unwrap();
+    client
+        .send_raw(b"Content-Length: 9\r\n\r\n{not json")
+        .unwrap();
     // A request whose method is not a string still gets an answer, by its id.
     client
         .send(&json!({ "jsonrpc": "2.0", "id": 900, "method": 5 }))
@@ -203,18 +221,32 @@ fn bad_input_gets_an_error_and_the_daemon_keeps_serving() {
     let answer = client.wait_response(900).unwrap();
     assert_eq!(answer["error"]["code"], -32600, "{answer}");
 
-    let unknown = client.send_request("prodcode/noSuchThing", json!({})).unwrap();
-    assert_eq!(client.wait_response(unknown).unwrap()["error"]["code"], -32601);
+    let unknown = client
+        .send_request("prodcode/noSuchThing", json!({}))
+        .unwrap();
+    assert_eq!(
+        client.wait_response(unknown).unwrap()["error"]["code"],
+        -32601
+    );
     let wrong_shape = client
         .send_request("prodcode/provenance", json!({ "textDocument": 7 }))
         .unwrap();
-    assert_eq!(client.wait_response(wrong_shape).unwrap()["error"]["code"], -32602);
+    assert_eq!(
+        client.wait_response(wrong_shape).unwrap()["error"]["code"],
+        -32602
+    );
     let not_open = client
-        .send_request("prodcode/provenance", json!({ "textDocument": { "uri": ws.uri("nope") } }))
+        .send_request(
+            "prodcode/provenance",
+            json!({ "textDocument": { "uri": ws.uri("nope") } }),
+        )
         .unwrap();
     let not_open = client.wait_response(not_open).unwrap();
     assert!(
-        not_open["error"]["message"].as_str().unwrap().contains("not open"),
+        not_open["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not open"),
         "{not_open}"
     );
 
@@ -285,8 +317,9 @@ fn a_flood_of_changes_is_applied_in_arrival_order() {
     let ws = Workspace::new();
     let uri = ws.uri("flood.txt");
     let path = ws.path("flood.txt");
-    let mut lines: Vec<(String, Class)> =
-        (0..200).map(|i| (format!("line {i}"), Class::Untracked)).collect();
+    let mut lines: Vec<(String, Class)> = (0..200)
+        .map(|i| (format!("line {i}"), Class::Untracked))
+        .collect();
     let text = |lines: &[(String, Class)]| -> String {
         lines.iter().map(|(line, _)| format!("{line}\n")).collect()
     };
@@ -307,16 +340,37 @@ fn a_flood_of_changes_is_applied_in_arrival_order() {
                     Class::Ai | Class::AiModified => Class::AiModified,
                     Class::Untracked | Class::Human => Class::Human,
                 };
-                change(&mut client, &uri, version, (at as u32, column as u32), (at as u32, column as u32), "x");
+                change(
+                    &mut client,
+                    &uri,
+                    version,
+                    (at as u32, column as u32),
+                    (at as u32, column as u32),
+                    "x",
+                );
             }
             5 | 6 => {
                 let line = format!("typed {step}");
-                change(&mut client, &uri, version, (at as u32, 0), (at as u32, 0), &format!("{line}\n"));
+                change(
+                    &mut client,
+                    &uri,
+                    version,
+                    (at as u32, 0),
+                    (at as u32, 0),
+                    &format!("{line}\n"),
+                );
                 lines.insert(at, (line, Class::Human));
             }
             7 | 8 => {
                 let line = format!("ai {step}");
-                change(&mut client, &uri, version, (at as u32, 0), (at as u32, 0), &format!("{line}\n"));
+                change(
+                    &mut client,
+                    &uri,
+                    version,
+                    (at as u32, 0),
+                    (at as u32, 0),
+                    &format!("{line}\n"),
+                );
                 client
                     .notify(
                         "prodcode/aiEditApplied",
@@ -330,16 +384,33 @@ fn a_flood_of_changes_is_applied_in_arrival_order() {
                 lines.insert(at, (line, Class::Ai));
             }
             _ if lines.len() > 50 => {
-                change(&mut client, &uri, version, (at as u32, 0), (at as u32 + 1, 0), "");
+                change(
+                    &mut client,
+                    &uri,
+                    version,
+                    (at as u32, 0),
+                    (at as u32 + 1, 0),
+                    "",
+                );
                 lines.remove(at);
             }
             _ => {
-                change(&mut client, &uri, version, (at as u32, 0), (at as u32, 0), "");
+                change(
+                    &mut client,
+                    &uri,
+                    version,
+                    (at as u32, 0),
+                    (at as u32, 0),
+                    "",
+                );
             }
         }
         if step % 97 == 0 {
             let id = client
-                .send_request("prodcode/provenance", json!({ "textDocument": { "uri": uri } }))
+                .send_request(
+                    "prodcode/provenance",
+                    json!({ "textDocument": { "uri": uri } }),
+                )
                 .unwrap();
             expected.push((id, version, summary(&lines)));
         }
@@ -350,7 +421,10 @@ fn a_flood_of_changes_is_applied_in_arrival_order() {
         assert_eq!(class_counts(&answer["result"]), summary, "answer {id}");
     }
     client
-        .notify("textDocument/didClose", json!({ "textDocument": { "uri": uri } }))
+        .notify(
+            "textDocument/didClose",
+            json!({ "textDocument": { "uri": uri } }),
+        )
         .unwrap();
     client.shutdown().unwrap();
     let store = prodcode::store::Store::open(&ws.db).unwrap();
@@ -413,14 +487,20 @@ fn a_killed_daemon_loses_no_acknowledged_event() {
     }
     let status = client.request("prodcode/status", Value::Null).unwrap();
     let acknowledged = status["counts"]["durableEvents"].as_i64().unwrap();
-    assert_eq!(acknowledged, 2002, "didOpen, its repository, and 2000 changes");
+    assert_eq!(
+        acknowledged, 2002,
+        "didOpen, its repository, and 2000 changes"
+    );
     // A burst the daemon is still working through when it dies.
     for version in 2002..6002 {
         change(&mut client, &uri, version, (0, 0), (0, 0), "b");
     }
     client.kill().unwrap();
     let stored = event_count(&ws);
-    assert!(stored >= acknowledged, "{stored} events stored, {acknowledged} acknowledged");
+    assert!(
+        stored >= acknowledged,
+        "{stored} events stored, {acknowledged} acknowledged"
+    );
     let verify = ws.prodcode(&["verify"]);
     assert!(
         verify.status.success(),
@@ -440,7 +520,14 @@ fn several_daemons_share_one_database() {
     }
     for version in 2..1502 {
         for (n, client) in clients.iter_mut().enumerate() {
-            change(client, &ws.uri(&format!("d{n}.txt")), version, (0, 0), (0, 0), "y");
+            change(
+                client,
+                &ws.uri(&format!("d{n}.txt")),
+                version,
+                (0, 0),
+                (0, 0),
+                "y",
+            );
         }
     }
     let mut total = 0;
@@ -452,7 +539,11 @@ fn several_daemons_share_one_database() {
         client.shutdown().unwrap();
     }
     assert_eq!(event_count(&ws), total);
-    assert_eq!(total, 4 * 1501 + 4, "4 × (didOpen + 1500 changes) + each daemon's repository");
+    assert_eq!(
+        total,
+        4 * 1501 + 4,
+        "4 × (didOpen + 1500 changes) + each daemon's repository"
+    );
     assert!(ws.prodcode(&["verify"]).status.success());
 }
 
@@ -473,7 +564,10 @@ fn a_restarted_daemon_reattaches_to_unchanged_files() {
         .unwrap();
     ws.write("r.txt", "one\nai a\nai b\nai c\n");
     client
-        .notify("textDocument/didClose", json!({ "textDocument": { "uri": uri } }))
+        .notify(
+            "textDocument/didClose",
+            json!({ "textDocument": { "uri": uri } }),
+        )
         .unwrap();
     client.shutdown().unwrap();
 
@@ -482,7 +576,10 @@ fn a_restarted_daemon_reattaches_to_unchanged_files() {
     let restored = rows(&provenance(&mut client, &uri));
     assert_eq!(restored, [row(0, 0, "untracked", ""), row(1, 3, "ai", "r")]);
     client
-        .notify("textDocument/didClose", json!({ "textDocument": { "uri": uri } }))
+        .notify(
+            "textDocument/didClose",
+            json!({ "textDocument": { "uri": uri } }),
+        )
         .unwrap();
     // Someone changed the middle AI line outside any editor.
     open(&mut client, &uri, "one\nai a\nai B!\nai c\n");
@@ -501,11 +598,8 @@ fn a_restarted_daemon_reattaches_to_unchanged_files() {
 /// A database the daemon cannot use does not stop it serving text and provenance; status says
 /// why nothing is recorded.
 #[test]
-fn a_corrupt_or_newer_database_leaves_the_daemon_serving() {
-    for (name, prepare) in [
-        ("corrupt", "garbage" as &str),
-        ("newer", "newer"),
-    ] {
+fn a_corrupt_or_newer_database_leaves_the_daemon_serving_and_recovers() {
+    for (name, prepare) in [("corrupt", "garbage" as &str), ("newer", "newer")] {
         let ws = Workspace::new();
         if prepare == "garbage" {
             std::fs::write(&ws.db, vec![0x5a; 8192]).unwrap();
@@ -518,7 +612,11 @@ fn a_corrupt_or_newer_database_leaves_the_daemon_serving() {
         let mut client = ws.daemon();
         open(&mut client, &uri, "a\n");
         change(&mut client, &uri, 2, (0, 1), (0, 1), "b");
-        assert_eq!(rows(&provenance(&mut client, &uri)), [row(0, 0, "human", "")], "{name}");
+        assert_eq!(
+            rows(&provenance(&mut client, &uri)),
+            [row(0, 0, "human", "")],
+            "{name}"
+        );
         let status = client.request("prodcode/status", Value::Null).unwrap();
         let error = status["storeError"].as_str().unwrap_or_default().to_owned();
         assert!(!error.is_empty(), "{name}: {status}");
@@ -526,7 +624,14 @@ fn a_corrupt_or_newer_database_leaves_the_daemon_serving() {
             assert!(error.contains("newer"), "{error}");
         }
         assert_eq!(status["counts"]["pendingEvents"], 3, "{name}: {status}");
+        // Once the database can be used again, the queued events are written.
+        std::fs::remove_file(&ws.db).unwrap();
+        let status = client.request("prodcode/status", Value::Null).unwrap();
+        assert!(status.get("storeError").is_none(), "{name}: {status}");
+        assert_eq!(status["counts"]["pendingEvents"], 0, "{name}: {status}");
+        assert_eq!(status["counts"]["durableEvents"], 3, "{name}: {status}");
         assert!(client.shutdown().unwrap().success());
+        assert_eq!(event_count(&ws), 3);
     }
 }
 
@@ -539,7 +644,14 @@ fn a_fifty_megabyte_document_is_served() {
     let lines = text.len() / line.len();
     let mut client = ws.daemon();
     open(&mut client, &uri, &text);
-    change(&mut client, &uri, 2, (lines as u32 / 2, 3), (lines as u32 / 2, 3), "!");
+    change(
+        &mut client,
+        &uri,
+        2,
+        (lines as u32 / 2, 3),
+        (lines as u32 / 2, 3),
+        "!",
+    );
     assert_eq!(
         rows(&provenance(&mut client, &uri)),
         [
@@ -558,7 +670,10 @@ fn utf8_positions_are_negotiated() {
     let uri = ws.uri("u.txt");
     let mut client = ws.spawn_daemon();
     let result = client
-        .initialize(&ws.root, json!({ "general": { "positionEncodings": ["utf-8", "utf-16"] } }))
+        .initialize(
+            &ws.root,
+            json!({ "general": { "positionEncodings": ["utf-8", "utf-16"] } }),
+        )
         .unwrap();
     assert_eq!(result["capabilities"]["positionEncoding"], "utf-8");
     open(&mut client, &uri, "é😀\nz\n");
@@ -594,7 +709,10 @@ fn an_event_whose_rows_fail_is_recorded_without_them() {
     let mut client = ws.daemon();
     open(&mut client, &uri, "a\n");
     client
-        .notify("prodcode/promptSubmitted", json!({ "interactionId": "p", "prompt": "x" }))
+        .notify(
+            "prodcode/promptSubmitted",
+            json!({ "interactionId": "p", "prompt": "x" }),
+        )
         .unwrap();
     change(&mut client, &uri, 2, (0, 0), (0, 0), "b");
     let status = client.request("prodcode/status", Value::Null).unwrap();

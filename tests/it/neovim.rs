@@ -22,7 +22,10 @@ fn neovim_session_is_recorded_line_by_line() {
         .env("PRODCODE_FILE", &file)
         .env("PRODCODE_ROOT", &ws.root)
         .env("PRODCODE_OUT", &out)
-        .env("PRODCODE_PLUGIN", concat!(env!("CARGO_MANIFEST_DIR"), "/editors/neovim"))
+        .env(
+            "PRODCODE_PLUGIN",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/editors/neovim"),
+        )
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())

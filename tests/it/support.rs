@@ -56,7 +56,10 @@ impl Workspace {
     pub fn daemon(&self) -> StdioClient {
         let mut client = self.spawn_daemon();
         let result = client
-            .initialize(&self.root, json!({ "general": { "positionEncodings": ["utf-16"] } }))
+            .initialize(
+                &self.root,
+                json!({ "general": { "positionEncodings": ["utf-16"] } }),
+            )
             .unwrap();
         assert_eq!(result["capabilities"]["positionEncoding"], "utf-16");
         client
@@ -104,7 +107,11 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
         .current_dir(dir)
         .output()
         .unwrap();
-    assert!(output.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
@@ -146,7 +153,10 @@ pub fn range(start: (u32, u32), end: (u32, u32)) -> Value {
 
 pub fn provenance(client: &mut StdioClient, uri: &str) -> Value {
     client
-        .request("prodcode/provenance", json!({ "textDocument": { "uri": uri } }))
+        .request(
+            "prodcode/provenance",
+            json!({ "textDocument": { "uri": uri } }),
+        )
         .unwrap()
 }
 

@@ -28,7 +28,10 @@ fn lsp_extensions_doc_matches_the_code() {
             ((*method).to_owned(), kind.to_owned())
         })
         .collect();
-    assert_eq!(documented, coded, "docs/lsp-extensions.md and src/lsp/ext.rs disagree");
+    assert_eq!(
+        documented, coded,
+        "docs/lsp-extensions.md and src/lsp/ext.rs disagree"
+    );
 }
 
 #[test]
@@ -49,14 +52,29 @@ fn every_module_says_what_it_owns() {
             }
         }
     }
-    assert!(missing.is_empty(), "files without a module doc: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "files without a module doc: {missing:?}"
+    );
 }
 
 #[test]
 fn every_module_is_in_the_architecture_doc() {
     let doc = read("docs/ARCHITECTURE.md");
-    for module in ["model", "attribution", "store", "git", "lsp", "cli", "reattach", "demo"] {
-        assert!(doc.contains(&format!("### `{module}`")), "docs/ARCHITECTURE.md lacks `{module}`");
+    for module in [
+        "model",
+        "attribution",
+        "store",
+        "git",
+        "lsp",
+        "cli",
+        "reattach",
+        "demo",
+    ] {
+        assert!(
+            doc.contains(&format!("### `{module}`")),
+            "docs/ARCHITECTURE.md lacks `{module}`"
+        );
     }
 }
 

@@ -66,7 +66,9 @@ pub fn ai_edit_applied(
     let interaction = InteractionId::new(&params.interaction_id);
     let encoding = state.encoding;
     let Some(document) = state.documents.get_mut(&uri) else {
-        state.recorder.record("prodcode.aiEditApplied", raw, Action::None);
+        state
+            .recorder
+            .record("prodcode.aiEditApplied", raw, Action::None);
         return Err(HandlerError::invalid_params(format!(
             "{uri} is not open: send aiEditApplied after didOpen and the didChange that applied the edit"
         )));
@@ -82,7 +84,9 @@ pub fn ai_edit_applied(
             .iter()
             .position(|(before, _, _)| *before == given)
         else {
-            state.recorder.record("prodcode.aiEditApplied", raw, Action::None);
+            state
+                .recorder
+                .record("prodcode.aiEditApplied", raw, Action::None);
             return Err(HandlerError::invalid_params(format!(
                 "{uri} version {given} is not the current version {} nor one this daemon remembers; the edit is recorded but cannot be placed",
                 document.version
@@ -227,9 +231,11 @@ fn close_checkpoint(
     apply_report(state, &store_path, uri, &report);
     if changed {
         let payload = json!({ "uri": uri, "interactionId": interaction.as_str() });
-        state
-            .recorder
-            .record("prodcode.checkpointApplied", &payload.to_string(), Action::AiEdit(row));
+        state.recorder.record(
+            "prodcode.checkpointApplied",
+            &payload.to_string(),
+            Action::AiEdit(row),
+        );
     }
 }
 

@@ -40,7 +40,10 @@ pub fn did_open(state: &mut GlobalState, params: DidOpenTextDocumentParams) -> H
         "contentHash": hash.as_str(),
         "bytes": document.text.len(),
     });
-    if let Some(root) = repo_root.as_ref().filter(|root| state.seen_roots.insert((*root).clone())) {
+    if let Some(root) = repo_root
+        .as_ref()
+        .filter(|root| state.seen_roots.insert((*root).clone()))
+    {
         state.recorder.record(
             "lsp.repository",
             &json!({ "root": root }).to_string(),
@@ -85,7 +88,10 @@ fn restore(state: &mut GlobalState, path: Option<&std::path::Path>, text: &str) 
         Ok(Some(snapshot)) => snapshot,
         Ok(None) => return TrackedText::new_untracked(text),
         Err(error) => {
-            tracing::warn!("could not read the saved provenance of {}: {error}", path.display());
+            tracing::warn!(
+                "could not read the saved provenance of {}: {error}",
+                path.display()
+            );
             return TrackedText::new_untracked(text);
         }
     };
@@ -112,7 +118,9 @@ pub fn did_change(
             range: change.range.map(conv::range),
             text: change.text,
         };
-        let report = document.text.apply_change(&change, encoding, &Origin::Human);
+        let report = document
+            .text
+            .apply_change(&change, encoding, &Origin::Human);
         shapes.push(ChangeShape::of(&change, encoding));
         if !report_is_empty(&report) {
             reports.push(report);
@@ -178,7 +186,9 @@ pub fn did_close(
     for documents in state.checkpoints.values_mut() {
         documents.retain(|(open, _)| open != uri);
     }
-    state.checkpoints.retain(|_, documents| !documents.is_empty());
+    state
+        .checkpoints
+        .retain(|_, documents| !documents.is_empty());
     Ok(())
 }
 
