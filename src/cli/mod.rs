@@ -97,7 +97,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             // provenance, and says in `prodcode/status` why nothing is recorded.
             let db_path = db_path(db).ok();
             let clean = crate::lsp::run(crate::lsp::Config { db_path });
-            Ok(if clean { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            Ok(if clean {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         Command::Log(args) => log::run(&db_path(db)?, args),
         Command::Blame(args) => blame::run(&db_path(db)?, args),
