@@ -4,7 +4,7 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 
-use crate::support::{Workspace, bin, change, open, range};
+use crate::support::{Workspace, ai_lines, bin, change, open};
 
 #[test]
 fn every_command_has_help() {
@@ -38,12 +38,7 @@ fn record_session(ws: &Workspace) {
             .unwrap();
     }
     change(&mut client, &uri, 2, (1, 0), (1, 0), "pub fn b() {}\n");
-    client
-        .notify(
-            "prodcode/aiEditApplied",
-            json!({ "interactionId": "log-1", "textDocument": { "uri": uri, "version": 2 }, "ranges": [range((1, 0), (2, 0))] }),
-        )
-        .unwrap();
+    ai_lines(&mut client, "log-1", &uri, 2, 1, 2);
     // A person deletes the AI line again.
     change(&mut client, &uri, 3, (1, 0), (2, 0), "");
     ws.write("lib.rs", "fn a() {}\n");

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{Workspace, change, open, provenance, range, rows};
+use crate::support::{Workspace, ai_lines, change, open, provenance, range, rows};
 
 fn row(first: u64, last: u64, class: &str, interaction: &str) -> (u64, u64, String, String) {
     (first, last, class.to_owned(), interaction.to_owned())
@@ -39,16 +39,7 @@ fn a_session_records_prompt_ai_edit_and_human_typing() {
         (3, 0),
         "    println!(\"bye\");\n    // 😀 done\n",
     );
-    client
-        .notify(
-            "prodcode/aiEditApplied",
-            json!({
-                "interactionId": "i-1",
-                "textDocument": { "uri": uri, "version": 3 },
-                "ranges": [range((3, 0), (5, 0))],
-            }),
-        )
-        .unwrap();
+    ai_lines(&mut client, "i-1", &uri, 3, 3, 5);
 
     let answer = provenance(&mut client, &uri);
     assert_eq!(
@@ -158,16 +149,7 @@ fn an_ai_edit_reported_against_an_older_version_is_carried_forward() {
     change(&mut client, &uri, 2, (1, 0), (1, 0), "ai line\n");
     // The person types above before the editor reports the AI edit of version 2.
     change(&mut client, &uri, 3, (0, 0), (0, 0), "typed\n");
-    client
-        .notify(
-            "prodcode/aiEditApplied",
-            json!({
-                "interactionId": "late",
-                "textDocument": { "uri": uri, "version": 2 },
-                "ranges": [range((1, 0), (2, 0))],
-            }),
-        )
-        .unwrap();
+    ai_lines(&mut client, "late", &uri, 2, 1, 2);
     assert_eq!(
         rows(&provenance(&mut client, &uri)),
         [
@@ -371,16 +353,15 @@ fn a_flood_of_changes_is_applied_in_arrival_order() {
                     (at as u32, 0),
                     &format!("{line}\n"),
                 );
-                client
-                    .notify(
-                        "prodcode/aiEditApplied",
-                        json!({
-                            "interactionId": format!("i{}", step % 3),
-                            "textDocument": { "uri": uri, "version": version },
-                            "ranges": [range((at as u32, 0), (at as u32 + 1, 0))],
-                        }),
-                    )
-                    .unwrap();
+                let interaction = format!("i{}", step % 3);
+                ai_lines(
+                    &mut client,
+                    &interaction,
+                    &uri,
+                    version,
+                    at as u32,
+                    at as u32 + 1,
+                );
                 lines.insert(at, (line, Class::Ai));
             }
             _ if lines.len() > 50 => {
@@ -556,12 +537,7 @@ fn a_restarted_daemon_reattaches_to_unchanged_files() {
     let mut client = ws.daemon();
     open(&mut client, &uri, "one\n");
     change(&mut client, &uri, 2, (1, 0), (1, 0), "ai a\nai b\nai c\n");
-    client
-        .notify(
-            "prodcode/aiEditApplied",
-            json!({ "interactionId": "r", "textDocument": { "uri": uri, "version": 2 }, "ranges": [range((1, 0), (4, 0))] }),
-        )
-        .unwrap();
+    ai_lines(&mut client, "r", &uri, 2, 1, 4);
     ws.write("r.txt", "one\nai a\nai b\nai c\n");
     client
         .notify(

@@ -144,6 +144,27 @@ pub fn change(
         .unwrap();
 }
 
+/// `prodcode/aiEditApplied` for whole lines `first..end` (end exclusive) of `version`.
+pub fn ai_lines(
+    client: &mut StdioClient,
+    interaction: &str,
+    uri: &str,
+    version: i32,
+    first: u32,
+    end: u32,
+) {
+    client
+        .notify(
+            "prodcode/aiEditApplied",
+            json!({
+                "interactionId": interaction,
+                "textDocument": { "uri": uri, "version": version },
+                "ranges": [range((first, 0), (end, 0))],
+            }),
+        )
+        .unwrap();
+}
+
 pub fn range(start: (u32, u32), end: (u32, u32)) -> Value {
     json!({
         "start": { "line": start.0, "character": start.1 },
