@@ -54,6 +54,8 @@ pub struct PromptRow {
     pub base_commit: Option<String>,
     pub branch: Option<String>,
     pub cwd: Option<String>,
+    /// When the client says the prompt was given; else the time the daemon received it.
+    pub submitted_ms: Option<i64>,
 }
 
 pub struct AiEditRow {
@@ -329,7 +331,7 @@ fn write_event(
                 base_commit: row.base_commit.as_deref(),
                 branch: row.branch.as_deref(),
                 cwd: row.cwd.as_deref(),
-                ts_ms: event.ts_ms,
+                ts_ms: row.submitted_ms.unwrap_or(event.ts_ms),
                 event_id,
             })?;
         }

@@ -33,7 +33,12 @@ fn record_session(ws: &Workspace) {
         client
             .notify(
                 "prodcode/promptSubmitted",
-                json!({ "interactionId": "log-1", "prompt": prompt, "agent": { "name": "agent-x", "model": "model-y" } }),
+                json!({
+                    "interactionId": "log-1",
+                    "prompt": prompt,
+                    "agent": { "name": "agent-x", "model": "model-y" },
+                    "timestamp": "2026-01-02T04:04:05+01:00",
+                }),
             )
             .unwrap();
     }
@@ -72,6 +77,8 @@ fn log_lists_interactions_with_turns_edits_and_retention() {
         .map(|prompt| prompt["text"].as_str().unwrap())
         .collect();
     assert_eq!(prompts, ["add b", "and make it public"]);
+    // The client's timestamp, with its offset, is kept as the prompt's time.
+    assert_eq!(interaction["prompts"][0]["at"], "2026-01-02T03:04:05Z");
     assert_eq!(interaction["edits"][0]["relPath"], "lib.rs");
     assert_eq!(interaction["edits"][0]["kind"], "ranges");
     assert_eq!(interaction["edits"][0]["linesAdded"], 1);

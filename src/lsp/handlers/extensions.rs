@@ -35,6 +35,15 @@ pub fn prompt_submitted(
         .chain(state.roots.iter().cloned())
         .find_map(|path| git::discover(&path));
     let agent = params.agent.as_ref();
+    let submitted_ms = params.timestamp.as_deref().and_then(|timestamp| {
+        let parsed = conv::rfc3339_ms(timestamp);
+        if parsed.is_none() {
+            tracing::warn!(
+                "promptSubmitted: timestamp {timestamp:?} is not RFC 3339; using the time received"
+            );
+        }
+        parsed
+    });
     let row = PromptRow {
         interaction_id: params.interaction_id.clone(),
         prompt: params.prompt,
@@ -50,6 +59,7 @@ pub fn prompt_submitted(
             .roots
             .first()
             .map(|root| root.to_string_lossy().into_owned()),
+        submitted_ms,
     };
     state
         .recorder
