@@ -5,6 +5,7 @@
 //! is the map, with the invariant each module keeps.
 
 pub mod attribution;
+pub mod capture;
 pub mod cli;
 pub mod demo;
 pub mod git;

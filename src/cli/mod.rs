@@ -6,6 +6,9 @@
 mod blame;
 mod demo;
 mod doctor;
+mod hook;
+mod import;
+mod install;
 mod log;
 mod verify;
 
@@ -49,6 +52,12 @@ pub struct Cli {
 pub enum Command {
     /// Run the language-server daemon on stdin/stdout (started by your editor)
     Lsp,
+    /// Record one agent hook payload from stdin (called by the agent; never fails it)
+    Hook(hook::Args),
+    /// Write (or remove) prodcode's hooks in an agent's configuration, or git's post-commit hook
+    Install(install::Args),
+    /// Backfill prompts and edits from Claude Code transcripts or Codex rollouts
+    Import(import::Args),
     /// List recent interactions (prompts) with the AI edits they caused
     Log(log::Args),
     /// Show the provenance of every line of a file as last saved through prodcode
@@ -103,6 +112,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ExitCode::from(1)
             })
         }
+        Command::Hook(args) => hook::run(db, args),
+        Command::Install(args) => install::run(args),
+        Command::Import(args) => import::run(&db_path(db)?, args),
         Command::Log(args) => log::run(&db_path(db)?, args),
         Command::Blame(args) => blame::run(&db_path(db)?, args),
         Command::Verify(args) => verify::run(&db_path(db)?, args),

@@ -8,7 +8,9 @@ use crate::support::{Workspace, ai_lines, bin, change, open};
 
 #[test]
 fn every_command_has_help() {
-    for command in ["lsp", "log", "blame", "verify", "doctor", "demo"] {
+    for command in [
+        "lsp", "hook", "install", "import", "log", "blame", "verify", "doctor", "demo",
+    ] {
         let output = Command::new(bin())
             .args([command, "--help"])
             .output()
@@ -18,7 +20,9 @@ fn every_command_has_help() {
     }
     let output = Command::new(bin()).arg("--help").output().unwrap();
     let help = String::from_utf8_lossy(&output.stdout);
-    for command in ["lsp", "log", "blame", "verify", "doctor", "demo"] {
+    for command in [
+        "lsp", "hook", "install", "import", "log", "blame", "verify", "doctor", "demo",
+    ] {
         assert!(help.contains(command), "{help}");
     }
 }
