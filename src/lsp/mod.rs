@@ -15,7 +15,6 @@ pub mod transport;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
-use std::time::Duration;
 
 use crossbeam_channel::{RecvTimeoutError, TryRecvError};
 use lsp_server::{ErrorCode, Message, Notification, Request, RequestId, Response};
@@ -27,7 +26,7 @@ use lsp_types::{
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
-use handlers::{HandlerError, HandlerResult, extensions, text_sync};
+use handlers::{HandlerError, HandlerResult, extensions, external, text_sync};
 use recorder::Recorder;
 use state::GlobalState;
 use transport::{Incoming, Transport};
@@ -52,6 +51,9 @@ pub fn serve(config: Config, transport: &Transport) -> bool {
     let mut state = GlobalState::new(transport.outgoing.clone(), recorder, config.db_path);
     while let Some(item) = next(&mut state, transport) {
         let exit = handle_item(&mut state, item);
+        if state.last_poll.elapsed() >= external::POLL_EVERY {
+            external::poll(&mut state);
+        }
         if state.recorder.is_full() {
             state.recorder.flush(false);
         }
@@ -79,13 +81,18 @@ fn next(state: &mut GlobalState, transport: &Transport) -> Option<Incoming> {
     }
     state.recorder.flush(false);
     loop {
-        if state.recorder.pending() == 0 {
+        // Wake up while there is something to retry or to watch; otherwise sleep until a
+        // message comes.
+        if state.recorder.pending() == 0 && state.documents.is_empty() {
             return transport.incoming.recv().ok();
         }
-        match transport.incoming.recv_timeout(Duration::from_secs(1)) {
+        match transport.incoming.recv_timeout(external::POLL_EVERY) {
             Ok(item) => return Some(item),
             Err(RecvTimeoutError::Disconnected) => return None,
-            Err(RecvTimeoutError::Timeout) => state.recorder.flush(false),
+            Err(RecvTimeoutError::Timeout) => {
+                state.recorder.flush(false);
+                external::poll(state);
+            }
         }
     }
 }

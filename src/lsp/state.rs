@@ -2,6 +2,7 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use crossbeam_channel::Sender;
 use lsp_server::{Message, Response};
@@ -23,6 +24,9 @@ pub struct Document {
     pub text: TrackedText,
     /// `(version before, version after, what changed)`, oldest first.
     pub history: VecDeque<(i32, i32, Vec<ChangeShape>)>,
+    /// Until when to look for provenance another channel saved for this text (see
+    /// `handlers::external`).
+    pub watch_until: Option<Instant>,
 }
 
 impl Document {
@@ -47,6 +51,9 @@ pub struct GlobalState {
     pub db_path: Option<PathBuf>,
     pub initialized: bool,
     pub shutdown_requested: bool,
+    /// The newest provenance snapshot id this daemon has looked at.
+    pub snapshot_watermark: i64,
+    pub last_poll: Instant,
     /// Repository roots already recorded by this daemon.
     pub seen_roots: HashSet<PathBuf>,
     /// Directory -> repository root, so that opening many files asks git once per directory.
@@ -59,7 +66,13 @@ impl GlobalState {
         recorder: Recorder,
         db_path: Option<PathBuf>,
     ) -> GlobalState {
+        let snapshot_watermark = recorder
+            .store()
+            .and_then(|store| store.snapshot_head().ok())
+            .unwrap_or(0);
         GlobalState {
+            snapshot_watermark,
+            last_poll: Instant::now(),
             sender,
             encoding: PositionEncoding::Utf16,
             roots: Vec::new(),

@@ -50,6 +50,33 @@ impl Store {
         }))
     }
 
+    /// The id of the newest provenance snapshot (0 when there is none): a cheap way for a
+    /// long-running process to notice that another one saved provenance.
+    pub fn snapshot_head(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT coalesce(max(id), 0) FROM provenance_snapshots")?
+            .query_row([], |row| row.get(0))?)
+    }
+
+    /// The paths of the snapshots saved after snapshot `after`, with the newest id among them.
+    pub fn snapshot_paths_since(&self, after: i64) -> Result<(i64, Vec<String>), StoreError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT max(id), path FROM provenance_snapshots WHERE id > ?1 GROUP BY path",
+        )?;
+        let rows = statement.query_map([after], |row| {
+            Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+        })?;
+        let mut head = after;
+        let mut paths = Vec::new();
+        for row in rows {
+            let (id, path) = row?;
+            head = head.max(id);
+            paths.push(path);
+        }
+        Ok((head, paths))
+    }
+
     /// The bytes stored under `hash`, if any.
     pub fn blob(&self, hash: &ContentHash) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self

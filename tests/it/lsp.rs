@@ -699,3 +699,81 @@ fn an_event_whose_rows_fail_is_recorded_without_them() {
     assert_eq!(event_count(&ws), 4);
     assert!(ws.prodcode(&["verify"]).status.success());
 }
+
+/// Saves provenance for `path` as another channel (an agent hook process) would.
+fn save_external_snapshot(ws: &Workspace, path: &std::path::Path, text: &str, ai_line: u32) {
+    use prodcode::model::{InteractionId, Provenance, ProvenanceRun};
+    let mut store = prodcode::store::Store::open(&ws.db).unwrap();
+    let runs = [
+        ProvenanceRun {
+            start: 0,
+            end: ai_line,
+            provenance: Provenance::Untracked,
+        },
+        ProvenanceRun {
+            start: ai_line,
+            end: ai_line + 1,
+            provenance: Provenance::Ai(InteractionId::new("claude:s1")),
+        },
+        ProvenanceRun {
+            start: ai_line + 1,
+            end: ai_line + 2,
+            provenance: Provenance::Untracked,
+        },
+    ];
+    store
+        .write(|writer| {
+            let event_id = writer.append_event(&prodcode::store::NewEvent {
+                ts_ms: 0,
+                source: "test",
+                kind: "test.snapshot",
+                payload: "{}",
+            })?;
+            writer.save_snapshot(&prodcode::store::NewSnapshot {
+                path: path.to_str().unwrap(),
+                repo_id: None,
+                rel_path: None,
+                text: text.as_bytes(),
+                runs: &runs,
+                ts_ms: 0,
+                event_id,
+            })
+        })
+        .unwrap();
+}
+
+/// An agent edits a file on disk and its hook saves the attribution; the editor reloads the file,
+/// which reaches the daemon as plain changes. The daemon adopts the agent's attribution instead
+/// of crediting the reload to the person, whichever of the two comes first.
+#[test]
+fn an_editor_reload_of_an_agent_edit_keeps_the_agents_attribution() {
+    for snapshot_first in [true, false] {
+        let ws = Workspace::new();
+        let uri = ws.uri("agent.txt");
+        let path = ws.path("agent.txt");
+        let mut client = ws.daemon();
+        open(&mut client, &uri, "a\n");
+        let edited = "a\nagent line\n";
+        if snapshot_first {
+            save_external_snapshot(&ws, &path, edited, 1);
+            std::thread::sleep(std::time::Duration::from_millis(700));
+            change(&mut client, &uri, 2, (1, 0), (1, 0), "agent line\n");
+        } else {
+            change(&mut client, &uri, 2, (1, 0), (1, 0), "agent line\n");
+            save_external_snapshot(&ws, &path, edited, 1);
+            std::thread::sleep(std::time::Duration::from_millis(700));
+        }
+        assert_eq!(
+            rows(&provenance(&mut client, &uri)),
+            [row(0, 0, "untracked", ""), row(1, 1, "ai", "claude:s1")],
+            "snapshot first: {snapshot_first}"
+        );
+        // What the person types afterwards is still theirs.
+        change(&mut client, &uri, 3, (0, 1), (0, 1), "!");
+        assert_eq!(
+            rows(&provenance(&mut client, &uri)),
+            [row(0, 0, "human", ""), row(1, 1, "ai", "claude:s1")]
+        );
+        client.shutdown().unwrap();
+    }
+}

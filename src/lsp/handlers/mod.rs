@@ -1,6 +1,7 @@
 //! Handlers, one file per family. Each is a free function over `GlobalState` and typed params.
 
 pub mod extensions;
+pub mod external;
 pub mod text_sync;
 
 /// Why a handler could not do what was asked; requests answer with it, notifications log it.

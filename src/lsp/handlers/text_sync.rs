@@ -68,6 +68,7 @@ pub fn did_open(state: &mut GlobalState, params: DidOpenTextDocumentParams) -> H
             version: document.version,
             text,
             history: VecDeque::new(),
+            watch_until: None,
         },
     );
     Ok(())
@@ -133,9 +134,13 @@ pub fn did_change(
     document
         .history
         .push_back((before, document.version, shapes));
+    let watched = document.watch_until.is_some();
     let store_path = document.store_path(uri);
     for report in reports {
         apply_report(state, &store_path, uri, &report);
+    }
+    if watched {
+        super::external::try_adopt(state, uri);
     }
     Ok(())
 }
