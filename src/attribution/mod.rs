@@ -121,8 +121,13 @@ impl TrackedText {
         TrackedText { lines, provenance }
     }
 
+    /// The length of [`TrackedText::text`] in bytes, without building it.
+    pub fn byte_len(&self) -> usize {
+        self.lines.iter().map(String::len).sum()
+    }
+
     pub fn text(&self) -> String {
-        let mut text = String::with_capacity(self.lines.iter().map(String::len).sum());
+        let mut text = String::with_capacity(self.byte_len());
         for line in &self.lines {
             text.push_str(line);
         }

@@ -24,9 +24,9 @@ pub struct Document {
     pub text: TrackedText,
     /// `(version before, version after, what changed)`, oldest first.
     pub history: VecDeque<(i32, i32, Vec<ChangeShape>)>,
-    /// Until when to look for provenance another channel saved for this text (see
+    /// Provenance another channel saved for this document, not yet matched by its text (see
     /// `handlers::external`).
-    pub watch_until: Option<Instant>,
+    pub watch: Option<Watch>,
 }
 
 impl Document {
@@ -38,6 +38,13 @@ impl Document {
             None => uri.to_owned(),
         }
     }
+}
+
+/// A snapshot saved elsewhere that the document may be about to match.
+pub struct Watch {
+    pub until: Instant,
+    /// The snapshot's size in bytes: a cheap test before hashing the document.
+    pub bytes: usize,
 }
 
 pub struct GlobalState {

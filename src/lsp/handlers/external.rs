@@ -11,8 +11,9 @@
 use std::time::{Duration, Instant};
 
 use crate::attribution::TrackedText;
-use crate::lsp::state::GlobalState;
+use crate::lsp::state::{Document, GlobalState, Watch};
 use crate::model::{ContentHash, expand_runs};
+use crate::store::Snapshot;
 
 /// How often the store is asked whether anyone saved provenance.
 pub const POLL_EVERY: Duration = Duration::from_millis(500);
@@ -40,51 +41,76 @@ pub fn poll(state: &mut GlobalState) {
     if paths.is_empty() {
         return;
     }
-    let until = Instant::now() + WATCH_FOR;
     let watched: Vec<String> = state
         .documents
-        .iter_mut()
+        .iter()
         .filter(|(uri, document)| paths.contains(&document.store_path(uri)))
-        .map(|(uri, document)| {
-            document.watch_until = Some(until);
-            uri.clone()
-        })
+        .map(|(uri, _)| uri.clone())
         .collect();
     for uri in watched {
-        try_adopt(state, &uri);
+        watch(state, &uri);
     }
 }
 
-/// Adopts the stored provenance of `uri` if the newest snapshot has exactly its text.
+/// Starts watching `uri` for the newest snapshot of it, and adopts it at once if it matches.
+fn watch(state: &mut GlobalState, uri: &str) {
+    let Some(document) = state.documents.get_mut(uri) else {
+        return;
+    };
+    let Some(store) = state.recorder.store() else {
+        return;
+    };
+    let path = document.store_path(uri);
+    match store.latest_snapshot(&path) {
+        Ok(Some(snapshot)) => {
+            let bytes = snapshot.text.as_ref().map_or(usize::MAX, Vec::len);
+            document.watch = Some(Watch {
+                until: Instant::now() + WATCH_FOR,
+                bytes,
+            });
+            adopt_if_same(document, uri, &snapshot);
+        }
+        Ok(None) => {}
+        Err(error) => tracing::warn!("could not read the saved provenance of {path}: {error}"),
+    }
+}
+
+/// After a change to a watched document: adopts the watched snapshot if the text now matches.
+/// The size is compared first, so typing in a watched document costs no hashing.
 pub fn try_adopt(state: &mut GlobalState, uri: &str) {
     let Some(document) = state.documents.get_mut(uri) else {
         return;
     };
-    let Some(until) = document.watch_until else {
+    let Some(watch) = &document.watch else {
         return;
     };
-    if Instant::now() > until {
-        document.watch_until = None;
+    if Instant::now() > watch.until {
+        document.watch = None;
+        return;
+    }
+    if document.text.byte_len() != watch.bytes {
         return;
     }
     let Some(store) = state.recorder.store() else {
         return;
     };
     let path = document.store_path(uri);
-    let snapshot = match store.latest_snapshot(&path) {
-        Ok(Some(snapshot)) => snapshot,
-        Ok(None) => return,
+    match store.latest_snapshot(&path) {
+        Ok(Some(snapshot)) => adopt_if_same(document, uri, &snapshot),
+        Ok(None) => {}
         Err(error) => {
             tracing::warn!("could not read the saved provenance of {path}: {error}");
-            document.watch_until = None;
-            return;
+            document.watch = None;
         }
-    };
+    }
+}
+
+fn adopt_if_same(document: &mut Document, uri: &str, snapshot: &Snapshot) {
     let text = document.text.text();
     if snapshot.content_hash != ContentHash::of(text.as_bytes()) {
         return;
     }
     document.text = TrackedText::with_provenance(&text, expand_runs(&snapshot.runs));
-    document.watch_until = None;
+    document.watch = None;
     tracing::info!("{uri}: adopted provenance another channel saved");
 }

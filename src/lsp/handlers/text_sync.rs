@@ -68,7 +68,7 @@ pub fn did_open(state: &mut GlobalState, params: DidOpenTextDocumentParams) -> H
             version: document.version,
             text,
             history: VecDeque::new(),
-            watch_until: None,
+            watch: None,
         },
     );
     Ok(())
@@ -134,7 +134,7 @@ pub fn did_change(
     document
         .history
         .push_back((before, document.version, shapes));
-    let watched = document.watch_until.is_some();
+    let watched = document.watch.is_some();
     let store_path = document.store_path(uri);
     for report in reports {
         apply_report(state, &store_path, uri, &report);
