@@ -5,4 +5,7 @@
 //! rejecting a record. A hook never fails or blocks its agent. Uses `model`, `store`,
 //! `attribution` and `git`; knows nothing of LSP.
 
+pub mod hook;
+pub mod import;
+pub mod install;
 pub mod privacy;

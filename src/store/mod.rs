@@ -26,6 +26,8 @@
 //! (domain writes), `queries.rs` (typed reads), `runs.rs` (the JSON of stored provenance runs).
 
 mod chain;
+pub mod hooks;
+mod imports;
 mod queries;
 mod runs;
 mod schema;
@@ -42,6 +44,7 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use crate::model::{ContentHash, InteractionId, ProvenanceRun};
 
 pub use chain::{ChainProblem, ProblemKind, Verification};
+pub use imports::{ImportFile, NewImportKey};
 pub use schema::SCHEMA_VERSION;
 
 pub type RepoId = i64;

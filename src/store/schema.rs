@@ -179,6 +179,83 @@ pub(super) const MIGRATIONS: &[&str] = &[
     CREATE INDEX tool_calls_by_interaction ON tool_calls (interaction_id);
     CREATE INDEX tool_calls_by_run ON tool_calls (run_id);
     ",
+    // 4: bookkeeping of `prodcode import` (transcript files read, records imported).
+    "
+    CREATE TABLE import_files (
+        path        TEXT PRIMARY KEY,
+        agent       TEXT NOT NULL,
+        size        INTEGER NOT NULL,
+        mtime_ms    INTEGER NOT NULL,
+        byte_offset INTEGER NOT NULL,
+        lines       INTEGER NOT NULL,
+        records     INTEGER NOT NULL,
+        check_hash  TEXT NOT NULL,
+        state       TEXT,
+        updated_ms  INTEGER NOT NULL
+    );
+
+    CREATE TABLE import_keys (
+        key            TEXT PRIMARY KEY,
+        interaction_id TEXT NOT NULL,
+        kind           TEXT NOT NULL,
+        text_hash      TEXT,
+        outcome        TEXT NOT NULL,
+        event_id       INTEGER REFERENCES events (id),
+        ts_ms          INTEGER NOT NULL
+    );
+    CREATE INDEX import_keys_by_interaction ON import_keys (interaction_id, kind, text_hash, outcome);
+    ",
+    // 5: agent hooks: sessions, open edit and shell brackets, the spool entries ingested, and
+    // the secrets redacted from prompts.
+    "
+    CREATE TABLE hook_sessions (
+        interaction_id  TEXT PRIMARY KEY,
+        agent           TEXT NOT NULL,
+        session_id      TEXT NOT NULL,
+        model           TEXT,
+        agent_version   TEXT,
+        transcript_path TEXT,
+        cwd             TEXT,
+        first_ms        INTEGER NOT NULL,
+        last_ms         INTEGER NOT NULL,
+        closed_ms       INTEGER,
+        close_reason    TEXT,
+        first_event_id  INTEGER NOT NULL REFERENCES events (id),
+        last_event_id   INTEGER NOT NULL REFERENCES events (id)
+    );
+
+    CREATE TABLE hook_brackets (
+        id             INTEGER PRIMARY KEY,
+        interaction_id TEXT NOT NULL,
+        tool_use_id    TEXT,
+        tool_name      TEXT NOT NULL,
+        kind           TEXT NOT NULL,
+        path           TEXT NOT NULL,
+        manifest_hash  TEXT REFERENCES blobs (hash),
+        opened_ms      INTEGER NOT NULL,
+        open_event_id  INTEGER NOT NULL REFERENCES events (id),
+        closed_ms      INTEGER,
+        close_reason   TEXT,
+        close_event_id INTEGER REFERENCES events (id)
+    );
+    CREATE INDEX hook_brackets_open_by_path ON hook_brackets (path) WHERE closed_ms IS NULL;
+    CREATE INDEX hook_brackets_open_by_interaction ON hook_brackets (interaction_id)
+        WHERE closed_ms IS NULL;
+
+    CREATE TABLE hook_spool_ingested (
+        name        TEXT PRIMARY KEY,
+        event_id    INTEGER REFERENCES events (id),
+        ingested_ms INTEGER NOT NULL
+    );
+
+    CREATE TABLE prompt_redactions (
+        interaction_id TEXT NOT NULL,
+        turn           INTEGER NOT NULL,
+        kind           TEXT NOT NULL,
+        count          INTEGER NOT NULL,
+        PRIMARY KEY (interaction_id, turn, kind)
+    );
+    ",
 ];
 
 pub(super) fn user_version(conn: &Connection) -> rusqlite::Result<u32> {

@@ -2,6 +2,9 @@
 //! real git repositories and SQLite files in temporary directories.
 
 mod cli;
+mod hooks;
+mod import;
+mod install;
 mod lsp;
 mod neovim;
 mod support;

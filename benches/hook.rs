@@ -1,0 +1,178 @@
+//! `prodcode hook claude` as an agent runs it: the release binary started over a real pipe for a
+//! `PreToolUse` + `PostToolUse` pair of an `Edit` on a 1,000-line file in a git repository,
+//! with a database in a temporary directory. Prints p50 and p99 per call, next to two baselines
+//! measured in the same run: spawning `true` (the floor for any hook) and `git rev-parse HEAD`
+//! (a small real command).
+//!
+//! Run: `cargo bench --bench hook`. A plain bench binary (no criterion): it measures separate
+//! processes, and the figures that matter are percentiles per call.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+const LINES: usize = 1_000;
+const PAIRS: usize = 300;
+const WARMUP: usize = 10;
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index]
+}
+
+/// Runs `program args…` with `input` on stdin and waits; returns the wall time.
+fn timed(program: &Path, args: &[&str], cwd: &Path, input: &[u8]) -> Duration {
+    let started = Instant::now();
+    let mut child = Command::new(program)
+        .args(args)
+        .current_dir(cwd)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(mut stdin) = child.stdin.take() {
+        // `true` may exit before reading: a broken pipe is fine.
+        let _ = stdin.write_all(input);
+    }
+    let output = child.wait_with_output().unwrap();
+    let elapsed = started.elapsed();
+    assert!(output.status.success(), "{} failed", program.display());
+    elapsed
+}
+
+fn report(label: &str, samples: &mut [Duration]) {
+    samples.sort();
+    println!(
+        "{label:<52} p50 {:>7.2} ms   p99 {:>7.2} ms   (n = {})",
+        percentile(samples, 0.50).as_secs_f64() * 1000.0,
+        percentile(samples, 0.99).as_secs_f64() * 1000.0,
+        samples.len()
+    );
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let status = Command::new("git")
+        .args([
+            "-c",
+            "user.name=b",
+            "-c",
+            "user.email=b@example.invalid",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn line(n: usize, version: usize) -> String {
+    format!(
+        "    let value_{n:04} = compute(\"row {n}\", {version}) + offset; // keep the width realistic"
+    )
+}
+
+fn main() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().canonicalize().unwrap();
+    let root = base.join("repo");
+    std::fs::create_dir(&root).unwrap();
+    git(&root, &["init", "-q", "-b", "main"]);
+    let file = root.join("big.rs");
+    let mut lines: Vec<String> = (0..LINES).map(|n| line(n, 0)).collect();
+    let text = |lines: &[String]| lines.join("\n") + "\n";
+    std::fs::write(&file, text(&lines)).unwrap();
+    git(&root, &["add", "."]);
+    git(&root, &["commit", "-q", "-m", "big file"]);
+    let db = base.join("bench.db");
+    let exe = Path::new(env!("CARGO_BIN_EXE_prodcode"));
+    let db_arg = db.to_str().unwrap();
+    let args = ["hook", "claude", "--db", db_arg];
+    let session = "bench-session";
+    let common = |event: &str| {
+        json!({
+            "session_id": session,
+            "transcript_path": format!("/home/dev/.claude/projects/-repo/{session}.jsonl"),
+            "cwd": root,
+            "permission_mode": "default",
+            "hook_event_name": event,
+        })
+    };
+    let mut prompt = common("UserPromptSubmit");
+    prompt["prompt"] = json!("Rename the values and bump their versions");
+    timed(exe, &args, &root, prompt.to_string().as_bytes());
+
+    let mut pre_times = Vec::new();
+    let mut post_times = Vec::new();
+    for i in 0..WARMUP + PAIRS {
+        let n = (i * 37) % LINES;
+        let original = text(&lines);
+        let (old, new) = (lines[n].clone(), line(n, i + 1));
+        let input = json!({ "file_path": file, "old_string": old, "new_string": new, "replace_all": false });
+        let id = format!("toolu_bench_{i}");
+        let mut pre = common("PreToolUse");
+        pre["tool_name"] = json!("Edit");
+        pre["tool_input"] = input.clone();
+        pre["tool_use_id"] = json!(id);
+        let pre_time = timed(exe, &args, &root, pre.to_string().as_bytes());
+
+        lines[n] = new.clone();
+        std::fs::write(&file, text(&lines)).unwrap();
+
+        let mut post = common("PostToolUse");
+        post["tool_name"] = json!("Edit");
+        post["tool_input"] = input;
+        // Claude Code's Edit result carries the whole original file.
+        post["tool_response"] = json!({
+            "filePath": file, "oldString": old, "newString": new, "originalFile": original,
+            "structuredPatch": [], "userModified": false, "replaceAll": false,
+        });
+        post["tool_use_id"] = json!(id);
+        let post_time = timed(exe, &args, &root, post.to_string().as_bytes());
+        if i >= WARMUP {
+            pre_times.push(pre_time);
+            post_times.push(post_time);
+        }
+    }
+
+    let mut true_times = Vec::new();
+    let mut git_times = Vec::new();
+    let true_path = Path::new("true");
+    let git_path = Path::new("git");
+    for _ in 0..WARMUP + PAIRS {
+        true_times.push(timed(true_path, &[], &root, b"{}"));
+        git_times.push(timed(git_path, &["rev-parse", "HEAD"], &root, b""));
+    }
+    true_times.drain(..WARMUP);
+    git_times.drain(..WARMUP);
+
+    println!(
+        "prodcode hook claude: Edit on a {LINES}-line file in a git repository, {PAIRS} pre/post pairs"
+    );
+    println!(
+        "command: {} hook claude --db <tmp>/bench.db < payload.json",
+        exe.display()
+    );
+    let mut all: Vec<Duration> = pre_times.iter().chain(&post_times).copied().collect();
+    report("hook PreToolUse (Edit)", &mut pre_times);
+    report(
+        "hook PostToolUse (Edit, payload with originalFile)",
+        &mut post_times,
+    );
+    report("hook, any call (target p50 < 15 ms, p99 < 50 ms)", &mut all);
+    report("baseline: spawn `true` over a pipe", &mut true_times);
+    report("baseline: `git rev-parse HEAD`", &mut git_times);
+    let size = std::fs::metadata(&db)
+        .map(|metadata| metadata.len())
+        .unwrap_or(0);
+    println!(
+        "database after the run: {:.1} MiB",
+        size as f64 / (1024.0 * 1024.0)
+    );
+}

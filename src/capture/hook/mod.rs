@@ -1,0 +1,406 @@
+//! `prodcode hook <agent>`: record one agent hook payload, without ever hurting the agent.
+//!
+//! One call: parse the payload ([`agents`]) into a [`HookEvent`]; stop at once if the
+//! repository opted out ([`crate::capture::privacy::opted_out`]); redact secrets; read what the
+//! event needs from the world ([`observe`]); then, in one store transaction, record what earlier
+//! calls had to spool ([`spool`]) followed by this call ([`record`]). When the database cannot
+//! be written (locked past a short busy timeout, corrupt, unwritable) the observation goes to
+//! the spool instead, and the next call that can write records it first, in order.
+//!
+//! Invariant: [`handle`] never panics, never blocks for long, and its answer (what to print on
+//! stdout) does not depend on whether recording worked: the agent always sees the same
+//! harmless reply and a zero exit. Failures go to the hook log next to the database.
+
+mod agents;
+pub mod event;
+pub mod observe;
+mod record;
+pub mod spool;
+pub mod worktree;
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::capture::privacy;
+use crate::store::{Store, StoreError};
+use event::{Action, HookEvent, Target};
+use observe::Observation;
+use spool::{Entry, Spool};
+use worktree::Manifest;
+
+/// How long a hook waits for another process's write before spooling instead.
+pub const BUSY_TIMEOUT: Duration = Duration::from_millis(300);
+
+/// Payloads larger than this are cut (an agent's hook payload is a few KB; a `Write` of a big
+/// file is the largest).
+pub const MAX_INPUT_BYTES: usize = 64 * 1024 * 1024;
+
+pub struct Config {
+    /// The database; `None` when no path could be found (nothing is recorded or spooled).
+    pub db_path: Option<PathBuf>,
+    pub busy_timeout: Duration,
+}
+
+/// One hook call as the command line received it.
+pub struct Call<'a> {
+    /// The agent named on the command line: `claude`, `codex`, `cursor`, `copilot`, `gemini`,
+    /// `prodcode` (the generic format), `git`, or any other name (read as the generic format).
+    pub agent: &'a str,
+    /// The event name when the command line gives it (`--event`), for payloads that do not say.
+    pub event: Option<&'a str>,
+    /// stdin, as read.
+    pub input: &'a [u8],
+    /// The hook process's working directory (agents run hooks in the project).
+    pub cwd: Option<PathBuf>,
+    pub received_ms: i64,
+}
+
+/// The clock events are stamped with (Unix ms).
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// What the agent must find on stdout: nothing for agents that read an empty answer as
+/// "carry on" (Claude Code, Codex, Copilot CLI, git), an empty JSON object for those that parse
+/// stdout as JSON (Cursor, Gemini CLI). Never a decision, never context for the model.
+pub fn reply(agent: &str) -> &'static str {
+    match agent {
+        "cursor" | "gemini" => "{}\n",
+        _ => "",
+    }
+}
+
+/// Records one hook call; always returns [`reply`]`(agent)`.
+pub fn handle(config: &Config, call: &Call<'_>) -> &'static str {
+    let db = config.db_path.as_deref();
+    let mut payload: Option<String> = None;
+    let outcome = catch_unwind(AssertUnwindSafe(|| run(config, call, &mut payload)));
+    let failure = match outcome {
+        Ok(Ok(())) => None,
+        Ok(Err(message)) => Some(message),
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|text| (*text).to_owned()))
+                .unwrap_or_else(|| "unknown panic".to_owned());
+            // A bug: keep the payload (without derived rows) so nothing is lost.
+            let payload = payload
+                .take()
+                .unwrap_or_else(|| redact_payload(&String::from_utf8_lossy(call.input)));
+            let entry = Entry::new(call.agent, call.received_ms, payload, None);
+            let spooled = db.map(|db| Spool::beside(db).push(&entry));
+            Some(format!(
+                "internal error ({message}); payload spooled: {spooled:?}"
+            ))
+        }
+    };
+    if let Some(message) = failure {
+        spool::log(db, call.agent, &message);
+    }
+    reply(call.agent)
+}
+
+/// The whole call; `Err` carries a message for the log after the payload was taken care of.
+fn run(config: &Config, call: &Call<'_>, payload_out: &mut Option<String>) -> Result<(), String> {
+    let text = String::from_utf8_lossy(call.input);
+    let event = parse(call, &text);
+    if event.paths().iter().any(|path| {
+        privacy::opted_out(if path.is_dir() {
+            path
+        } else {
+            path.parent().unwrap_or(path)
+        })
+    }) {
+        return Ok(());
+    }
+    let payload = match event.action {
+        Action::GitCommit => String::new(),
+        // The log holds JSON: input that is not JSON is kept as a string inside some.
+        Action::Unparsed => serde_json::json!({ "unparsed": privacy::redact(&text).0 }).to_string(),
+        _ => redact_payload(&text),
+    };
+    *payload_out = Some(payload.clone());
+    let (event, redactions) = redact_prompt(event);
+    let Some(db) = config.db_path.as_deref() else {
+        return Err(
+            "no database path (set PRODCODE_DB, XDG_DATA_HOME or HOME); nothing recorded"
+                .to_owned(),
+        );
+    };
+    let spool = Spool::beside(db);
+    let mut store = match open(db, config.busy_timeout) {
+        Ok(store) => store,
+        Err(error) => {
+            let observation =
+                observe::observe(event.clone(), redactions.clone(), call.received_ms, None);
+            let payload = git_payload(&observation).unwrap_or(payload);
+            let spooled = spool.push(&Entry::new(
+                call.agent,
+                call.received_ms,
+                payload,
+                Some(observation),
+            ));
+            return Err(format!(
+                "cannot open the database: {error}; payload spooled: {spooled:?}"
+            ));
+        }
+    };
+    let previous = shell_manifest(&store, &event);
+    let observation = observe::observe(event, redactions, call.received_ms, previous.as_ref());
+    let payload = git_payload(&observation).unwrap_or(payload);
+    let current = Entry::new(call.agent, call.received_ms, payload, Some(observation));
+    let pending = spool.pending(call.received_ms);
+    let written = store.write(|writer| {
+        for item in &pending {
+            if writer.spool_entry_ingested(&item.name)? {
+                continue;
+            }
+            let event_id = write_entry(writer, item, true)?;
+            writer.mark_spool_entry_ingested(&item.name, Some(event_id), call.received_ms)?;
+        }
+        record_entry(writer, &current, true).map(|_| ())
+    });
+    match written {
+        Ok(()) => {
+            for item in &pending {
+                spool.remove(item);
+            }
+            Ok(())
+        }
+        Err(error) => write_one_by_one(&mut store, &spool, &pending, &current, call, error),
+    }
+}
+
+/// After a failed write of everything at once: each entry alone, with its derived rows, else
+/// without them (a bug or odd data must not hold back the rest); the first entry the database
+/// refuses outright stops the ingestion, and this call's payload then goes to the spool.
+fn write_one_by_one(
+    store: &mut Store,
+    spool: &Spool,
+    pending: &[spool::Pending],
+    current: &Entry,
+    call: &Call<'_>,
+    batch_error: StoreError,
+) -> Result<(), String> {
+    if is_busy(&batch_error) {
+        // Another process holds the database: trying again would only keep the agent waiting.
+        let spooled = spool.push(current);
+        return Err(format!(
+            "database busy ({batch_error}); payload spooled: {spooled:?}"
+        ));
+    }
+    let mut problems = vec![format!("write failed: {batch_error}")];
+    let mut refused = None;
+    for item in pending {
+        let result = store.write(|writer| {
+            if writer.spool_entry_ingested(&item.name)? {
+                return Ok(());
+            }
+            let event_id = write_entry(writer, item, true)?;
+            writer.mark_spool_entry_ingested(&item.name, Some(event_id), call.received_ms)
+        });
+        let result = result.or_else(|error| {
+            problems.push(format!(
+                "spool entry {} recorded without derived rows: {error}",
+                item.name
+            ));
+            store.write(|writer| {
+                if writer.spool_entry_ingested(&item.name)? {
+                    return Ok(());
+                }
+                let event_id = write_entry(writer, item, false)?;
+                writer.mark_spool_entry_ingested(&item.name, Some(event_id), call.received_ms)
+            })
+        });
+        match result {
+            Ok(()) => spool.remove(item),
+            Err(error) => {
+                refused = Some(error);
+                break;
+            }
+        }
+    }
+    if refused.is_none() {
+        let result = store
+            .write(|writer| record_entry(writer, current, true).map(|_| ()))
+            .or_else(|error| {
+                problems.push(format!("recorded without derived rows: {error}"));
+                store.write(|writer| record_entry(writer, current, false).map(|_| ()))
+            });
+        match result {
+            Ok(()) => return Err(problems.join("; ")),
+            Err(error) => refused = Some(error),
+        }
+    }
+    let spooled = spool.push(current);
+    problems.push(format!(
+        "the database refused the write ({}); payload spooled: {spooled:?}",
+        refused.map(|error| error.to_string()).unwrap_or_default()
+    ));
+    Err(problems.join("; "))
+}
+
+fn is_busy(error: &StoreError) -> bool {
+    matches!(
+        error,
+        StoreError::Sqlite(error)
+            if matches!(
+                error.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+            )
+    )
+}
+
+fn write_entry(
+    writer: &mut crate::store::Writer<'_>,
+    item: &spool::Pending,
+    derived: bool,
+) -> Result<i64, StoreError> {
+    match &item.entry {
+        Ok(entry) => record_entry(writer, entry, derived),
+        // An entry that does not parse (written by another version, or damaged) is still kept.
+        Err(problem) => {
+            let raw = std::fs::read(&item.path).unwrap_or_default();
+            let payload = serde_json::json!({
+                "spoolEntry": item.name,
+                "error": problem,
+                "raw": redact_payload(&String::from_utf8_lossy(&raw)),
+            });
+            writer.append_event(&crate::store::NewEvent {
+                ts_ms: 0,
+                source: "hook",
+                kind: "hook.unreadableSpoolEntry",
+                payload: &payload.to_string(),
+            })
+        }
+    }
+}
+
+fn record_entry(
+    writer: &mut crate::store::Writer<'_>,
+    entry: &Entry,
+    derived: bool,
+) -> Result<i64, StoreError> {
+    match &entry.observation {
+        Some(observation) => record::record(writer, &entry.payload, observation, derived),
+        None => {
+            let observation = Observation {
+                received_ms: entry.received_ms,
+                event: agents::other(&entry.agent, "unobserved", None),
+                redactions: Vec::new(),
+                repo: None,
+                files: Vec::new(),
+                scan: None,
+            };
+            record::record(writer, &entry.payload, &observation, false)
+        }
+    }
+}
+
+fn open(db: &Path, busy_timeout: Duration) -> Result<Store, StoreError> {
+    let mut store = Store::open(db)?;
+    store.set_busy_timeout(busy_timeout)?;
+    Ok(store)
+}
+
+/// The event of one call.
+fn parse(call: &Call<'_>, text: &str) -> HookEvent {
+    let cwd = call.cwd.as_deref();
+    if call.agent == "git" {
+        let mut event = agents::other("git", "commit", cwd);
+        event.action = Action::GitCommit;
+        return event;
+    }
+    match serde_json::from_str::<Value>(text) {
+        Ok(value) => agents::parse(call.agent, call.event, &value, cwd),
+        Err(_) => {
+            let mut event = agents::other(call.agent, "unparsed", cwd);
+            event.action = Action::Unparsed;
+            event
+        }
+    }
+}
+
+/// The payload with secrets redacted, still the text the agent sent. Redacting JSON as text
+/// keeps it valid (no match contains a quote or a backslash); should that ever fail, the
+/// payload is rebuilt from its parsed values, each redacted.
+fn redact_payload(text: &str) -> String {
+    let (redacted, found) = privacy::redact(text);
+    if found.is_empty() {
+        return redacted;
+    }
+    let valid_before = serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok();
+    if !valid_before || serde_json::from_str::<serde::de::IgnoredAny>(&redacted).is_ok() {
+        return redacted;
+    }
+    match serde_json::from_str::<Value>(text) {
+        Ok(mut value) => {
+            redact_strings(&mut value);
+            value.to_string()
+        }
+        Err(_) => redacted,
+    }
+}
+
+fn redact_strings(value: &mut Value) {
+    match value {
+        Value::String(text) => *text = privacy::redact(text).0,
+        Value::Array(items) => items.iter_mut().for_each(redact_strings),
+        Value::Object(fields) => fields.values_mut().for_each(redact_strings),
+        _ => {}
+    }
+}
+
+/// The event with its prompt redacted, and what was redacted.
+fn redact_prompt(mut event: HookEvent) -> (HookEvent, Vec<(String, u32)>) {
+    let mut redactions = Vec::new();
+    if let Action::Prompt { text } = &mut event.action {
+        let (redacted, found) = privacy::redact(text);
+        *text = redacted;
+        redactions = found
+            .into_iter()
+            .map(|redaction| (redaction.kind.to_owned(), redaction.count))
+            .collect();
+    }
+    (event, redactions)
+}
+
+/// `prodcode hook git` has no payload: its event records what it saw.
+fn git_payload(observation: &Observation) -> Option<String> {
+    if observation.event.action != Action::GitCommit {
+        return None;
+    }
+    let repo = observation.repo.as_ref();
+    Some(
+        serde_json::json!({
+            "cwd": observation.event.cwd,
+            "root": repo.map(|repo| &repo.root),
+            "head": repo.and_then(|repo| repo.head.as_ref()),
+            "branch": repo.and_then(|repo| repo.branch.as_ref()),
+        })
+        .to_string(),
+    )
+}
+
+/// The manifest the shell bracket closed by a post event saved, so that the scan after the
+/// command need not read unchanged files again.
+fn shell_manifest(store: &Store, event: &HookEvent) -> Option<Manifest> {
+    let Action::PostTool(call) = &event.action else {
+        return None;
+    };
+    if !matches!(call.target, Target::Shell { .. }) {
+        return None;
+    }
+    let bracket = store
+        .open_shell_bracket(&event.interaction()?, call.tool_use_id.as_deref())
+        .ok()??;
+    let json = store.blob(bracket.manifest.as_ref()?).ok()??;
+    serde_json::from_slice(&json).ok()
+}

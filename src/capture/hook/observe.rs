@@ -1,0 +1,187 @@
+//! Everything a hook call needs from the world, read once when the payload arrives: the
+//! repository around the working directory, the text of each file an edit tool touches, and for
+//! a shell command a manifest of the work tree.
+//!
+//! Recording ([`super::record`]) then works from this [`Observation`] alone (plus the store), so
+//! a payload spooled because the database was unavailable is recorded later exactly as it would
+//! have been: the files as they were when the agent called, not as they are when the spool is
+//! read. The observation is what the spool keeps, with the prompt already redacted.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::event::{Action, HookEvent, Target, undo_replacements};
+use super::worktree::{self, MAX_FILE_BYTES, Manifest, Scan};
+use crate::git;
+
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct Observation {
+    /// When the payload arrived (Unix ms): the event's time.
+    pub received_ms: i64,
+    /// The event, with its prompt redacted.
+    pub event: HookEvent,
+    /// What was redacted from the prompt: `(kind, count)`.
+    #[serde(default)]
+    pub redactions: Vec<(String, u32)>,
+    /// The repository around the working directory.
+    pub repo: Option<RepoSeen>,
+    /// Edit tools: each file as it was when the payload arrived.
+    #[serde(default)]
+    pub files: Vec<FileSeen>,
+    /// Shell tools: the work tree as it was when the payload arrived.
+    pub scan: Option<Scan>,
+}
+
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct RepoSeen {
+    pub root: String,
+    pub head: Option<String>,
+    pub branch: Option<String>,
+}
+
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct FileSeen {
+    /// Absolute path with symbolic links resolved: the key of the file's snapshots.
+    pub path: String,
+    pub repo_root: Option<String>,
+    pub rel_path: Option<String>,
+    pub content: Content,
+    /// After an edit: the file before it, rebuilt from the payload (the original it carries, or
+    /// the current text with the tool's replacements undone). `None` when the payload does not
+    /// tell.
+    pub before: Option<String>,
+}
+
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(tag = "type", content = "text", rename_all = "snake_case")]
+pub enum Content {
+    /// The file does not exist.
+    Absent,
+    Text(String),
+    /// Too large, not UTF-8, or unreadable: not attributed.
+    Unreadable,
+}
+
+impl Content {
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            Content::Text(text) => Some(text),
+            Content::Absent => Some(""),
+            Content::Unreadable => None,
+        }
+    }
+}
+
+/// Reads what `event` needs. `previous` is the work-tree manifest of the shell bracket a post
+/// event closes, when the store could give it (unchanged files are then not read again).
+pub fn observe(
+    event: HookEvent,
+    redactions: Vec<(String, u32)>,
+    received_ms: i64,
+    previous: Option<&Manifest>,
+) -> Observation {
+    let repo = event.cwd.as_deref().and_then(repo_seen);
+    let mut observation = Observation {
+        received_ms,
+        redactions,
+        repo,
+        files: Vec::new(),
+        scan: None,
+        event,
+    };
+    let (call, post) = match &observation.event.action {
+        Action::PreTool(call) => (call, false),
+        Action::PostTool(call) => (call, true),
+        _ => return observation,
+    };
+    match &call.target {
+        Target::Files(edits) => {
+            for edit in edits {
+                let path = canonical(&edit.path);
+                let content = read_text(&path);
+                let before = if !post {
+                    None
+                } else if let Some(original) = &edit.original {
+                    Some(original.clone())
+                } else if edit.created {
+                    Some(String::new())
+                } else {
+                    match (&content, &edit.replacements) {
+                        (Content::Text(after), Some(replacements)) => {
+                            undo_replacements(after, replacements)
+                        }
+                        _ => None,
+                    }
+                };
+                let repo = git::discover(&path);
+                observation.files.push(FileSeen {
+                    rel_path: repo
+                        .as_ref()
+                        .and_then(|repo| git::relative_path(&repo.root, &path)),
+                    repo_root: repo.map(|repo| repo.root.to_string_lossy().into_owned()),
+                    path: path.to_string_lossy().into_owned(),
+                    content,
+                    before,
+                });
+            }
+        }
+        Target::Shell { cwd, .. } => {
+            let root = cwd
+                .as_deref()
+                .and_then(git::discover)
+                .map(|repo| repo.root)
+                .or_else(|| {
+                    observation
+                        .repo
+                        .as_ref()
+                        .map(|repo| PathBuf::from(&repo.root))
+                });
+            // Outside any repository there is no bounded set of files to compare: nothing is
+            // attributed to shell commands there.
+            observation.scan = root.and_then(|root| worktree::scan(&root, previous));
+        }
+        Target::None => {}
+    }
+    observation
+}
+
+fn repo_seen(path: &Path) -> Option<RepoSeen> {
+    let repo = git::discover(path)?;
+    Some(RepoSeen {
+        root: repo.root.to_string_lossy().into_owned(),
+        head: repo.head_commit,
+        branch: repo.branch,
+    })
+}
+
+/// `path` with symbolic links resolved, also for a file that does not exist yet (its directory
+/// is resolved).
+pub fn canonical(path: &Path) -> PathBuf {
+    if let Ok(resolved) = path.canonicalize() {
+        return resolved;
+    }
+    match (path.parent(), path.file_name()) {
+        (Some(parent), Some(name)) => parent
+            .canonicalize()
+            .map(|parent| parent.join(name))
+            .unwrap_or_else(|_| path.to_path_buf()),
+        _ => path.to_path_buf(),
+    }
+}
+
+fn read_text(path: &Path) -> Content {
+    match std::fs::metadata(path) {
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Content::Absent,
+        Err(_) => return Content::Unreadable,
+        Ok(metadata) if !metadata.is_file() || metadata.len() > MAX_FILE_BYTES => {
+            return Content::Unreadable;
+        }
+        Ok(_) => {}
+    }
+    match std::fs::read(path).map(String::from_utf8) {
+        Ok(Ok(text)) => Content::Text(text),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Content::Absent,
+        _ => Content::Unreadable,
+    }
+}

@@ -1,0 +1,1055 @@
+//! `prodcode hook <agent>` through the real binary: payload sequences shaped as each agent
+//! sends them (fixtures in `tests/data/hooks/<agent>/<version>/`) on stdin, real git
+//! repositories, a real SQLite file; results read back through `prodcode log` and
+//! `prodcode blame`, as a user would.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+use crate::support::{Workspace, bin, git};
+
+/// A fixture with its `{{name}}` placeholders filled (values JSON-escaped).
+fn fixture(name: &str, vars: &[(&str, &str)]) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/hooks")
+        .join(name);
+    let mut text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+    for (key, value) in vars {
+        let escaped = serde_json::to_string(value).unwrap();
+        text = text.replace(&format!("{{{{{key}}}}}"), &escaped[1..escaped.len() - 1]);
+    }
+    assert!(
+        !text.contains("{{"),
+        "unfilled placeholder in {name}: {text}"
+    );
+    text
+}
+
+/// What an agent must read on stdout: nothing, or `{}` for the agents that parse JSON.
+fn expected_reply(agent: &str) -> &'static str {
+    match agent {
+        "cursor" | "gemini" => "{}\n",
+        _ => "",
+    }
+}
+
+/// Runs `prodcode hook <agent>` in `cwd` with `payload` on stdin, and checks what every call
+/// must do whatever happens: exit 0, the agent's harmless reply, nothing on stderr.
+fn run_hook(db: &Path, cwd: &Path, agent: &str, payload: &str) -> Output {
+    let mut child = Command::new(bin())
+        .args(["hook", agent, "--db"])
+        .arg(db)
+        .current_dir(cwd)
+        .env_remove("PRODCODE_DB")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(payload.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "hook {agent} exited {:?}",
+        output.status
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        expected_reply(agent),
+        "stdout of hook {agent}"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "",
+        "stderr of hook {agent}"
+    );
+    output
+}
+
+/// One agent session: fills the session, cwd and home placeholders of its fixtures.
+struct Session {
+    agent: &'static str,
+    fixtures: &'static str,
+    db: PathBuf,
+    cwd: PathBuf,
+    session: String,
+    tool_calls: u32,
+}
+
+impl Session {
+    fn new(ws: &Workspace, agent: &'static str, fixtures: &'static str, session: &str) -> Session {
+        Session::in_dir(&ws.db, &ws.root, agent, fixtures, session)
+    }
+
+    fn in_dir(
+        db: &Path,
+        cwd: &Path,
+        agent: &'static str,
+        fixtures: &'static str,
+        session: &str,
+    ) -> Session {
+        Session {
+            agent,
+            fixtures,
+            db: db.to_owned(),
+            cwd: cwd.to_owned(),
+            session: session.to_owned(),
+            tool_calls: 0,
+        }
+    }
+
+    fn payload(&self, name: &str, vars: &[(&str, &str)]) -> String {
+        let cwd = self.cwd.to_string_lossy().into_owned();
+        let mut all: Vec<(&str, &str)> = vec![
+            ("session", &self.session),
+            ("cwd", &cwd),
+            ("home", "/home/dev"),
+            ("turn", "turn-1"),
+            ("generation", "gen-1"),
+        ];
+        all.extend_from_slice(vars);
+        fixture(&format!("{}/{name}", self.fixtures), &all)
+    }
+
+    fn send(&self, name: &str, vars: &[(&str, &str)]) {
+        run_hook(&self.db, &self.cwd, self.agent, &self.payload(name, vars));
+    }
+
+    fn next_tool_use(&mut self) -> String {
+        self.tool_calls += 1;
+        format!("toolu_{}_{}", self.session, self.tool_calls)
+    }
+
+    /// A Claude `Edit` of `file`: the pre event, the edit on disk (`disk` is the file after it,
+    /// which may differ from the proposal), the post event.
+    fn claude_edit(&mut self, file: &Path, old: &str, new: &str, disk: &str) {
+        let (pre, post) = self.claude_edit_split(file, old, new);
+        pre(self);
+        std::fs::write(file, disk).unwrap();
+        post(self);
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn claude_edit_split(
+        &mut self,
+        file: &Path,
+        old: &str,
+        new: &str,
+    ) -> (Box<dyn Fn(&Session)>, Box<dyn Fn(&Session)>) {
+        let id = self.next_tool_use();
+        let file = file.to_string_lossy().into_owned();
+        let original = std::fs::read_to_string(&file).unwrap_or_default();
+        let (old, new) = (old.to_owned(), new.to_owned());
+        let pre = {
+            let (id, file, old, new) = (id.clone(), file.clone(), old.clone(), new.clone());
+            Box::new(move |session: &Session| {
+                session.send(
+                    "pre_tool_use_edit.json",
+                    &[
+                        ("file", &file),
+                        ("old", &old),
+                        ("new", &new),
+                        ("tool_use_id", &id),
+                    ],
+                )
+            })
+        };
+        let post = Box::new(move |session: &Session| {
+            session.send(
+                "post_tool_use_edit.json",
+                &[
+                    ("file", &file),
+                    ("old", &old),
+                    ("new", &new),
+                    ("tool_use_id", &id),
+                    ("original", &original),
+                ],
+            )
+        });
+        (pre, post)
+    }
+}
+
+/// `prodcode blame FILE --json` as `class` or `class interaction` per line.
+fn blame(db: &Path, file: &Path) -> Vec<String> {
+    let output = Command::new(bin())
+        .args(["blame", "--json", "--db"])
+        .arg(db)
+        .arg(file)
+        .env_remove("PRODCODE_DB")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "blame: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    json["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|line| match line["interactionId"].as_str() {
+            Some(id) => format!("{} {id}", line["class"].as_str().unwrap()),
+            None => line["class"].as_str().unwrap().to_owned(),
+        })
+        .collect()
+}
+
+fn log(ws: &Workspace) -> Vec<Value> {
+    ws.prodcode_json(&["log", "--json"])["interactions"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn interaction<'a>(log: &'a [Value], id: &str) -> &'a Value {
+    log.iter()
+        .find(|i| i["id"] == id)
+        .unwrap_or_else(|| panic!("no interaction {id} in {log:#?}"))
+}
+
+fn prompts(interaction: &Value) -> Vec<String> {
+    interaction["prompts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["text"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Rows of one text column, read with SQLite directly.
+fn column(db: &Path, sql: &str) -> Vec<String> {
+    let conn =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    let mut statement = conn.prepare(sql).unwrap();
+    statement
+        .query_map([], |row| {
+            let value: rusqlite::types::Value = row.get(0)?;
+            Ok(match value {
+                rusqlite::types::Value::Text(text) => text,
+                rusqlite::types::Value::Integer(n) => n.to_string(),
+                rusqlite::types::Value::Null => "NULL".to_owned(),
+                other => format!("{other:?}"),
+            })
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+fn verify(ws: &Workspace) {
+    let output = ws.prodcode(&["verify"]);
+    assert!(
+        output.status.success(),
+        "verify: {}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+}
+
+fn commit_all(ws: &Workspace, message: &str) {
+    git(&ws.root, &["add", "-A"]);
+    git(&ws.root, &["commit", "-q", "-m", message]);
+}
+
+fn spool_entries(db: &Path) -> Vec<PathBuf> {
+    let dir = db.with_file_name(format!(
+        "{}.spool",
+        db.file_name().unwrap().to_string_lossy()
+    ));
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|listing| listing.flatten().map(|entry| entry.path()).collect())
+        .unwrap_or_default();
+    entries.sort();
+    entries
+}
+
+#[test]
+fn claude_a_human_edit_between_two_ai_edits_stays_human() {
+    let ws = Workspace::new();
+    let file = ws.write("lib.rs", "fn a() {}\n");
+    commit_all(&ws, "lib");
+    let mut claude = Session::new(&ws, "claude", "claude/2.1", "s-human");
+    claude.send("session_start.json", &[]);
+    claude.send("user_prompt_submit.json", &[("prompt", "add b and c")]);
+    claude.claude_edit(
+        &file,
+        "fn a() {}",
+        "fn a() {}\nfn b() {}",
+        "fn a() {}\nfn b() {}\n",
+    );
+    // The developer types a line between the agent's two edits.
+    std::fs::write(&file, "fn a() {}\nfn b() {}\n// checked by hand\n").unwrap();
+    claude.claude_edit(
+        &file,
+        "// checked by hand",
+        "// checked by hand\nfn c() {}",
+        "fn a() {}\nfn b() {}\n// checked by hand\nfn c() {}\n",
+    );
+    claude.send("stop.json", &[]);
+    assert_eq!(
+        blame(&ws.db, &file),
+        [
+            "untracked",
+            "ai claude:s-human",
+            "human",
+            "ai claude:s-human"
+        ]
+    );
+
+    // A second prompt in the session is its second turn.
+    claude.send(
+        "user_prompt_submit.json",
+        &[("prompt", "and make them public")],
+    );
+    let log = log(&ws);
+    let session = interaction(&log, "claude:s-human");
+    assert_eq!(session["turns"], 2);
+    assert_eq!(prompts(session), ["add b and c", "and make them public"]);
+    assert_eq!(session["agent"], "claude-code");
+    assert_eq!(session["source"], "hook:claude");
+    assert_eq!(session["sessionId"], "s-human");
+    assert_eq!(
+        session["model"], "claude-opus-4-5-20251101",
+        "the model from SessionStart"
+    );
+    assert_eq!(session["branch"], "main");
+    assert_eq!(session["repository"], ws.root.to_str().unwrap());
+    assert_eq!(
+        session["baseCommit"],
+        git(&ws.root, &["rev-parse", "HEAD"]).trim()
+    );
+    let edits = session["edits"].as_array().unwrap();
+    assert_eq!(edits.len(), 2);
+    assert!(edits.iter().all(|edit| edit["kind"] == "hook"
+        && edit["relPath"] == "lib.rs"
+        && edit["linesAdded"] == 1));
+    assert_eq!(session["lines"][0]["added"], 2);
+    verify(&ws);
+}
+
+#[test]
+fn claude_an_edit_changed_in_the_approval_ui_is_attributed_as_on_disk() {
+    let ws = Workspace::new();
+    let file = ws.write("lib.rs", "fn a() {}\n");
+    let mut claude = Session::new(&ws, "claude", "claude/2.1", "s-ui");
+    claude.send("user_prompt_submit.json", &[("prompt", "add b")]);
+    // The agent proposes `fn b() {}`; the developer edits the proposal before accepting it.
+    claude.claude_edit(
+        &file,
+        "fn a() {}",
+        "fn a() {}\nfn b() {}",
+        "fn a() {}\nfn b_renamed() -> u32 {\n    1\n}\n",
+    );
+    assert_eq!(
+        blame(&ws.db, &file),
+        [
+            "untracked",
+            "ai claude:s-ui",
+            "ai claude:s-ui",
+            "ai claude:s-ui"
+        ]
+    );
+    let log = log(&ws);
+    assert_eq!(
+        interaction(&log, "claude:s-ui")["edits"][0]["linesAdded"],
+        3
+    );
+}
+
+#[test]
+fn claude_two_sessions_interleaved_in_one_repo() {
+    let ws = Workspace::new();
+    let shared = ws.write("shared.rs", "fn shared() {}\n");
+    let a_file = ws.write("a.rs", "// a\n");
+    let b_file = ws.write("b.rs", "// b\n");
+    commit_all(&ws, "files");
+    let mut a = Session::new(&ws, "claude", "claude/2.1", "session-a");
+    let mut b = Session::new(&ws, "claude", "claude/2.1", "session-b");
+    a.send("user_prompt_submit.json", &[("prompt", "task A")]);
+    b.send("user_prompt_submit.json", &[("prompt", "task B")]);
+
+    // Both edit shared.rs at once: A's change lands while B's bracket is open too.
+    let (a_pre, a_post) =
+        a.claude_edit_split(&shared, "fn shared() {}", "fn shared() {}\nfn from_a() {}");
+    let (b_pre, b_post) =
+        b.claude_edit_split(&shared, "fn from_a() {}", "fn from_a() {}\nfn from_b() {}");
+    a_pre(&a);
+    b_pre(&b);
+    std::fs::write(&shared, "fn shared() {}\nfn from_a() {}\n").unwrap();
+    a_post(&a);
+    std::fs::write(&shared, "fn shared() {}\nfn from_a() {}\nfn from_b() {}\n").unwrap();
+    b_post(&b);
+
+    // On different files, interleaving does not matter.
+    let (a_pre, a_post) = a.claude_edit_split(&a_file, "// a", "// a\nfn a() {}");
+    let (b_pre, b_post) = b.claude_edit_split(&b_file, "// b", "// b\nfn b() {}");
+    a_pre(&a);
+    b_pre(&b);
+    std::fs::write(&a_file, "// a\nfn a() {}\n").unwrap();
+    std::fs::write(&b_file, "// b\nfn b() {}\n").unwrap();
+    b_post(&b);
+    a_post(&a);
+
+    // A's line appeared while B's bracket was open: nobody can say whose it is. B's line came
+    // after A's bracket closed.
+    assert_eq!(
+        blame(&ws.db, &shared),
+        ["untracked", "untracked", "ai claude:session-b"]
+    );
+    assert_eq!(blame(&ws.db, &a_file), ["untracked", "ai claude:session-a"]);
+    assert_eq!(blame(&ws.db, &b_file), ["untracked", "ai claude:session-b"]);
+    let log = log(&ws);
+    assert_eq!(interaction(&log, "claude:session-a")["turns"], 1);
+    assert_eq!(interaction(&log, "claude:session-b")["turns"], 1);
+    verify(&ws);
+}
+
+#[test]
+fn claude_a_write_that_replaces_a_whole_file() {
+    let ws = Workspace::new();
+    let config = ws.write("config.toml", "[a]\nx = 1\n[b]\ny = 2\n");
+    commit_all(&ws, "config");
+    let mut claude = Session::new(&ws, "claude", "claude/2.1", "s-write");
+    claude.send(
+        "user_prompt_submit.json",
+        &[("prompt", "rewrite the config")],
+    );
+    let content = "[server]\nx = 1\nport = 8080\nhost = \"::\"\n";
+    for (target, previous) in [
+        (&config, "[a]\nx = 1\n[b]\ny = 2\n".to_owned()),
+        (&ws.path("new.toml"), String::new()),
+    ] {
+        let id = claude.next_tool_use();
+        let file = target.to_string_lossy().into_owned();
+        let vars = [
+            ("file", file.as_str()),
+            ("content", content),
+            ("tool_use_id", id.as_str()),
+            ("original", previous.as_str()),
+        ];
+        claude.send("pre_tool_use_write.json", &vars);
+        std::fs::write(target, content).unwrap();
+        claude.send("post_tool_use_write.json", &vars);
+    }
+    // The one line the rewrite kept keeps its provenance.
+    assert_eq!(
+        blame(&ws.db, &config),
+        [
+            "ai claude:s-write",
+            "untracked",
+            "ai claude:s-write",
+            "ai claude:s-write"
+        ]
+    );
+    assert_eq!(
+        blame(&ws.db, &ws.path("new.toml")),
+        vec!["ai claude:s-write"; 4]
+    );
+}
+
+#[test]
+fn claude_an_edit_to_a_file_outside_any_git_repo() {
+    let ws = Workspace::new();
+    let outside = ws.db.parent().unwrap().join("notes");
+    std::fs::create_dir(&outside).unwrap();
+    let file = outside.join("todo.md");
+    std::fs::write(&file, "- one\n").unwrap();
+    let mut claude = Session::in_dir(&ws.db, &outside, "claude", "claude/2.1", "s-outside");
+    claude.send(
+        "user_prompt_submit.json",
+        &[("prompt", "add a second item")],
+    );
+    claude.claude_edit(&file, "- one", "- one\n- two", "- one\n- two\n");
+    assert_eq!(blame(&ws.db, &file), ["untracked", "ai claude:s-outside"]);
+    let log = log(&ws);
+    let session = interaction(&log, "claude:s-outside");
+    assert_eq!(session["repository"], Value::Null);
+    assert_eq!(session["baseCommit"], Value::Null);
+    assert_eq!(session["cwd"], outside.to_str().unwrap());
+    assert_eq!(session["edits"][0]["path"], file.to_str().unwrap());
+    assert_eq!(session["edits"][0]["relPath"], Value::Null);
+}
+
+#[test]
+fn claude_a_shell_command_that_creates_changes_moves_and_ignores_files() {
+    let ws = Workspace::new();
+    ws.write(".gitignore", "target/\n");
+    let generated = ws.write("gen.rs", "// generated\n");
+    let kept = ws.write("kept.rs", "fn kept() {}\n");
+    commit_all(&ws, "base");
+    let mut claude = Session::new(&ws, "claude", "claude/2.1", "s-bash");
+    claude.send(
+        "user_prompt_submit.json",
+        &[("prompt", "run the generator")],
+    );
+    // An AI edit first, so kept.rs has provenance to carry when the command moves it.
+    claude.claude_edit(
+        &kept,
+        "fn kept() {}",
+        "fn kept() {}\nfn more() {}",
+        "fn kept() {}\nfn more() {}\n",
+    );
+    // The developer touches gen.rs before the command runs.
+    std::fs::write(&generated, "// generated\n// by hand\n").unwrap();
+
+    let id = claude.next_tool_use();
+    let vars = [
+        ("command", "./generate.sh && git mv kept.rs moved.rs"),
+        ("tool_use_id", id.as_str()),
+    ];
+    claude.send("pre_tool_use_bash.json", &vars);
+    std::fs::write(&generated, "// generated\n// by hand\nfn generated() {}\n").unwrap();
+    std::fs::create_dir_all(ws.path("src")).unwrap();
+    std::fs::write(ws.path("src/new.rs"), "fn new() {}\nfn newer() {}\n").unwrap();
+    std::fs::create_dir_all(ws.path("target")).unwrap();
+    std::fs::write(ws.path("target/out.txt"), "build output\n").unwrap();
+    git(&ws.root, &["mv", "kept.rs", "moved.rs"]);
+    claude.send("post_tool_use_bash.json", &vars);
+
+    assert_eq!(
+        blame(&ws.db, &generated),
+        ["untracked", "untracked", "ai claude:s-bash"]
+    );
+    assert_eq!(
+        blame(&ws.db, &ws.path("src/new.rs")),
+        vec!["ai claude:s-bash"; 2]
+    );
+    assert_eq!(
+        blame(&ws.db, &ws.path("target/out.txt")),
+        ["untracked"],
+        "ignored files are not tracked"
+    );
+    assert_eq!(
+        blame(&ws.db, &ws.path("moved.rs")),
+        ["untracked", "ai claude:s-bash"],
+        "a move keeps provenance"
+    );
+    let log = log(&ws);
+    let paths: Vec<&str> = interaction(&log, "claude:s-bash")["edits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|edit| edit["relPath"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["kept.rs", "gen.rs", "src/new.rs"]);
+    verify(&ws);
+}
+
+#[test]
+fn claude_a_human_edit_before_a_shell_command_stays_human() {
+    let ws = Workspace::new();
+    let file = ws.write("lib.rs", "fn a() {}\n");
+    commit_all(&ws, "lib");
+    let mut claude = Session::new(&ws, "claude", "claude/2.1", "s-bash-human");
+    claude.send("user_prompt_submit.json", &[("prompt", "format it")]);
+    claude.claude_edit(
+        &file,
+        "fn a() {}",
+        "fn a() {}\nfn b() {}",
+        "fn a() {}\nfn b() {}\n",
+    );
+    std::fs::write(&file, "fn a() {}\nfn b() {}\n// mine\n").unwrap();
+    let id = claude.next_tool_use();
+    let vars = [
+        ("command", "sed -i s/b/c/ lib.rs"),
+        ("tool_use_id", id.as_str()),
+    ];
+    claude.send("pre_tool_use_bash.json", &vars);
+    std::fs::write(&file, "fn a() {}\nfn c() {}\n// mine\n").unwrap();
+    claude.send("post_tool_use_bash.json", &vars);
+    assert_eq!(
+        blame(&ws.db, &file),
+        ["untracked", "ai claude:s-bash-human", "human"]
+    );
+}
+
+#[test]
+fn claude_stop_closes_the_brackets_and_unknown_events_are_kept() {
+    let ws = Workspace::new();
+    let file = ws.write("lib.rs", "fn a() {}\n");
+    let mut claude = Session::new(&ws, "claude", "claude/2.1", "s-stop");
+    claude.send("user_prompt_submit.json", &[("prompt", "try an edit")]);
+    // The edit is rejected: a pre event and no post.
+    let (pre, _post) = claude.claude_edit_split(&file, "fn a() {}", "fn a() {}\nfn b() {}");
+    pre(&claude);
+    claude.send("notification.json", &[]);
+    claude.send("stop.json", &[]);
+    claude.send("session_end.json", &[]);
+    assert_eq!(
+        column(&ws.db, "SELECT close_reason FROM hook_brackets"),
+        ["stop"],
+        "the session's open bracket is closed"
+    );
+    assert_eq!(
+        column(
+            &ws.db,
+            "SELECT (closed_ms IS NOT NULL) || ' ' || close_reason FROM hook_sessions"
+        ),
+        ["1 session_end"]
+    );
+    assert_eq!(
+        column(
+            &ws.db,
+            "SELECT kind FROM events WHERE source = 'hook:claude' ORDER BY id"
+        ),
+        [
+            "hook.UserPromptSubmit",
+            "hook.PreToolUse",
+            "hook.Notification",
+            "hook.Stop",
+            "hook.SessionEnd"
+        ]
+    );
+    let notification = column(
+        &ws.db,
+        "SELECT payload FROM events WHERE kind = 'hook.Notification'",
+    );
+    assert!(
+        notification[0].contains("a_field_from_the_future"),
+        "the payload is stored verbatim"
+    );
+}
+
+#[test]
+fn codex_apply_patch_and_shell_commands() {
+    let ws = Workspace::new();
+    std::fs::create_dir(ws.path("src")).unwrap();
+    let lib = ws.write("src/lib.rs", "pub fn one() -> u32 {\n    1\n}\n");
+    commit_all(&ws, "lib");
+    let codex = Session::new(&ws, "codex", "codex/0.130", "019a-codex");
+    codex.send(
+        "user_prompt_submit.json",
+        &[("prompt", "add two() and a util module")],
+    );
+    let patch = "*** Begin Patch\n*** Update File: src/lib.rs\n@@\n pub fn one() -> u32 {\n     1\n }\n+\n+pub fn two() -> u32 {\n+    2\n+}\n*** Add File: src/util.rs\n+pub fn util() {}\n*** End Patch\n";
+    let vars = [("patch", patch), ("tool_use_id", "call_patch_1")];
+    codex.send("pre_tool_use_apply_patch.json", &vars);
+    std::fs::write(
+        &lib,
+        "pub fn one() -> u32 {\n    1\n}\n\npub fn two() -> u32 {\n    2\n}\n",
+    )
+    .unwrap();
+    std::fs::write(ws.path("src/util.rs"), "pub fn util() {}\n").unwrap();
+    codex.send("post_tool_use_apply_patch.json", &vars);
+    let vars = [
+        ("command", "cargo fmt && touch NOTES"),
+        ("tool_use_id", "call_shell_1"),
+    ];
+    codex.send("pre_tool_use_bash.json", &vars);
+    std::fs::write(ws.path("NOTES"), "formatted\n").unwrap();
+    codex.send("post_tool_use_bash.json", &vars);
+    codex.send("stop.json", &[]);
+
+    let id = "codex:019a-codex";
+    let ai = format!("ai {id}");
+    // The patch's blank line reads like the file's old final empty line: unchanged content.
+    assert_eq!(
+        blame(&ws.db, &lib),
+        [
+            "untracked",
+            "untracked",
+            "untracked",
+            "untracked",
+            ai.as_str(),
+            ai.as_str(),
+            ai.as_str()
+        ]
+    );
+    assert_eq!(blame(&ws.db, &ws.path("src/util.rs")), [ai.as_str()]);
+    assert_eq!(blame(&ws.db, &ws.path("NOTES")), [ai.as_str()]);
+    let log = log(&ws);
+    let session = interaction(&log, id);
+    assert_eq!(session["agent"], "codex");
+    assert_eq!(session["model"], "gpt-5.1-codex");
+    assert_eq!(session["edits"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn cursor_file_edits_without_a_pre_event() {
+    let ws = Workspace::new();
+    let file = ws.write("lib.rs", "fn a() {}\n");
+    commit_all(&ws, "lib");
+    let cursor = Session::new(&ws, "cursor", "cursor/2.0", "conv-1");
+    cursor.send("before_submit_prompt.json", &[("prompt", "add helpers")]);
+    let path = file.to_string_lossy().into_owned();
+    let edit = |old: &str, new: &str, disk: &str| {
+        std::fs::write(&file, disk).unwrap();
+        cursor.send(
+            "after_file_edit.json",
+            &[("file", &path), ("old", old), ("new", new)],
+        );
+    };
+    // Cursor reports edits only after the fact; the file before is rebuilt from the edit.
+    edit(
+        "fn a() {}",
+        "fn a() {}\nfn cursor() {}",
+        "fn a() {}\nfn cursor() {}\n",
+    );
+    std::fs::write(&file, "fn a() {}\nfn cursor() {}\n// by hand\n").unwrap();
+    edit(
+        "// by hand",
+        "// by hand\nfn cursor2() {}",
+        "fn a() {}\nfn cursor() {}\n// by hand\nfn cursor2() {}\n",
+    );
+    // An edit that cannot be undone exactly (its text occurs twice) is credited to nobody.
+    edit(
+        "fn cursor2() {}",
+        "fn x() {}",
+        "fn a() {}\nfn cursor() {}\n// by hand\nfn x() {}\nfn x() {}\n",
+    );
+    let shell = [("command", "touch CHANGELOG && echo '- helpers' > CHANGELOG")];
+    cursor.send("before_shell_execution.json", &shell);
+    std::fs::write(ws.path("CHANGELOG"), "- helpers\n").unwrap();
+    cursor.send("after_shell_execution.json", &shell);
+    cursor.send("stop.json", &[]);
+
+    assert_eq!(
+        blame(&ws.db, &file),
+        [
+            "untracked",
+            "ai cursor:conv-1",
+            "human",
+            "untracked",
+            "untracked"
+        ]
+    );
+    assert_eq!(blame(&ws.db, &ws.path("CHANGELOG")), ["ai cursor:conv-1"]);
+    let log = log(&ws);
+    let session = interaction(&log, "cursor:conv-1");
+    assert_eq!(session["model"], "claude-4.5-sonnet");
+    assert_eq!(session["agentVersion"], "2.0.77");
+}
+
+#[test]
+fn copilot_camel_case_hooks_without_event_names() {
+    let ws = Workspace::new();
+    let file = ws.write("app.py", "def main():\n    pass\n");
+    commit_all(&ws, "app");
+    let copilot = Session::new(&ws, "copilot", "copilot/0.0.400", "cp-1");
+    copilot.send(
+        "user_prompt_submitted.json",
+        &[("prompt", "print a greeting")],
+    );
+    let path = file.to_string_lossy().into_owned();
+    let vars = [
+        ("file", path.as_str()),
+        ("old", "    pass"),
+        ("new", "    print(\"hello\")"),
+    ];
+    // Older Copilot CLI versions send toolArgs as a JSON string.
+    let mut pre: Value =
+        serde_json::from_str(&copilot.payload("pre_tool_use_edit.json", &vars)).unwrap();
+    pre["toolArgs"] = Value::String(pre["toolArgs"].to_string());
+    run_hook(&ws.db, &ws.root, "copilot", &pre.to_string());
+    std::fs::write(&file, "def main():\n    print(\"hello\")\n").unwrap();
+    copilot.send("post_tool_use_edit.json", &vars);
+    copilot.send("agent_stop.json", &[]);
+    copilot.send("session_end.json", &[]);
+    assert_eq!(blame(&ws.db, &file), ["untracked", "ai copilot:cp-1"]);
+    let log = log(&ws);
+    assert_eq!(interaction(&log, "copilot:cp-1")["agent"], "copilot-cli");
+    assert_eq!(
+        column(&ws.db, "SELECT kind FROM events ORDER BY id"),
+        [
+            "hook.userPromptSubmitted",
+            "hook.preToolUse",
+            "hook.postToolUse",
+            "hook.agentStop",
+            "hook.sessionEnd"
+        ]
+    );
+}
+
+#[test]
+fn gemini_before_and_after_tool() {
+    let ws = Workspace::new();
+    let file = ws.write("main.go", "package main\nfunc main() {}\n");
+    commit_all(&ws, "main");
+    let gemini = Session::new(&ws, "gemini", "gemini/0.20", "gem-1");
+    gemini.send("before_agent.json", &[("prompt", "add a version constant")]);
+    let path = file.to_string_lossy().into_owned();
+    let vars = [
+        ("file", path.as_str()),
+        ("old", "package main\n"),
+        ("new", "package main\nconst Version = \"1.0\"\n"),
+    ];
+    gemini.send("before_tool_replace.json", &vars);
+    std::fs::write(
+        &file,
+        "package main\nconst Version = \"1.0\"\nfunc main() {}\n",
+    )
+    .unwrap();
+    gemini.send("after_tool_replace.json", &vars);
+    gemini.send("after_agent.json", &[("prompt", "add a version constant")]);
+    gemini.send("session_end.json", &[]);
+    let ai = "ai gemini:gem-1";
+    assert_eq!(blame(&ws.db, &file), ["untracked", ai, "untracked"]);
+    let log = log(&ws);
+    assert_eq!(interaction(&log, "gemini:gem-1")["agent"], "gemini-cli");
+}
+
+#[test]
+fn the_generic_prodcode_format() {
+    let ws = Workspace::new();
+    let file = ws.write("README", "sample\n");
+    let aider = Session::new(&ws, "prodcode", "prodcode/1", "aider-7");
+    aider.send(
+        "prompt_submitted.json",
+        &[("prompt", "document the sample")],
+    );
+    let path = file.to_string_lossy().into_owned();
+    let vars = [("file", path.as_str()), ("tool_use_id", "e1")];
+    aider.send("pre_edit.json", &vars);
+    std::fs::write(&file, "sample\n\nA sample repository.\n").unwrap();
+    aider.send("post_edit.json", &vars);
+    aider.send("stop.json", &[]);
+    // The blank line reads like the file's old final empty line: unchanged content.
+    assert_eq!(
+        blame(&ws.db, &file),
+        ["untracked", "untracked", "ai prodcode:aider-7"]
+    );
+    let log = log(&ws);
+    let session = interaction(&log, "prodcode:aider-7");
+    assert_eq!(session["agent"], "aider");
+    assert_eq!(session["model"], "deepseek-chat");
+    assert_eq!(session["agentVersion"], "0.86.1");
+}
+
+#[test]
+fn malformed_input_is_recorded_and_never_fails() {
+    let ws = Workspace::new();
+    for (agent, input) in [
+        ("claude", "{\"session_id\": \"s\", \"hook_event_name\": "),
+        ("cursor", ""),
+        ("gemini", "[1, 2, 3]"),
+        ("copilot", "\u{0}\u{1}binary"),
+        ("some-new-agent", "{\"whatever\": true}"),
+    ] {
+        run_hook(&ws.db, &ws.root, agent, input);
+    }
+    assert_eq!(
+        column(
+            &ws.db,
+            "SELECT source || ' ' || kind FROM events ORDER BY id"
+        ),
+        [
+            "hook:claude hook.unparsed",
+            "hook:cursor hook.unparsed",
+            "hook:gemini hook.unknown",
+            "hook:copilot hook.unparsed",
+            "hook:some-new-agent hook.unknown",
+        ]
+    );
+    let payload = column(&ws.db, "SELECT payload FROM events WHERE id = 1");
+    let payload: Value = serde_json::from_str(&payload[0]).unwrap();
+    assert_eq!(
+        payload["unparsed"],
+        "{\"session_id\": \"s\", \"hook_event_name\": "
+    );
+    verify(&ws);
+}
+
+#[test]
+fn a_locked_database_spools_and_the_next_call_records_the_spool_first() {
+    let ws = Workspace::new();
+    let file = ws.write("lib.rs", "fn a() {}\n");
+    let mut claude = Session::new(&ws, "claude", "claude/2.1", "s-locked");
+    claude.send("user_prompt_submit.json", &[("prompt", "first")]);
+
+    // Another process holds the write lock.
+    let lock = rusqlite::Connection::open(&ws.db).unwrap();
+    lock.execute_batch("BEGIN IMMEDIATE").unwrap();
+    claude.send("user_prompt_submit.json", &[("prompt", "second")]);
+    let (pre, post) = claude.claude_edit_split(&file, "fn a() {}", "fn a() {}\nfn b() {}");
+    pre(&claude);
+    let spooled = spool_entries(&ws.db);
+    assert_eq!(spooled.len(), 2, "both calls spooled: {spooled:?}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&spooled[0]).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let log_file = ws.db.with_file_name("prodcode.db.hook.log");
+    assert!(
+        std::fs::read_to_string(&log_file)
+            .unwrap()
+            .contains("spooled")
+    );
+    lock.execute_batch("ROLLBACK").unwrap();
+    drop(lock);
+
+    // The edit lands; the post event records the spool (the prompt, then the pre event as the
+    // file was then), then itself.
+    std::fs::write(&file, "fn a() {}\nfn b() {}\n").unwrap();
+    post(&claude);
+    assert!(spool_entries(&ws.db).is_empty());
+    let log = log(&ws);
+    assert_eq!(
+        prompts(interaction(&log, "claude:s-locked")),
+        ["first", "second"]
+    );
+    assert_eq!(blame(&ws.db, &file), ["untracked", "ai claude:s-locked"]);
+    assert_eq!(
+        column(&ws.db, "SELECT kind FROM events ORDER BY id"),
+        [
+            "hook.UserPromptSubmit",
+            "hook.UserPromptSubmit",
+            "hook.PreToolUse",
+            "hook.PostToolUse"
+        ]
+    );
+    assert_eq!(
+        column(&ws.db, "SELECT count(*) FROM hook_spool_ingested"),
+        ["2"]
+    );
+    verify(&ws);
+}
+
+#[test]
+fn a_corrupt_database_spools_until_it_is_replaced() {
+    let ws = Workspace::new();
+    std::fs::write(
+        &ws.db,
+        "these are not the tables you are looking for\n".repeat(100),
+    )
+    .unwrap();
+    let claude = Session::new(&ws, "claude", "claude/2.1", "s-corrupt");
+    claude.send("user_prompt_submit.json", &[("prompt", "while broken")]);
+    assert_eq!(spool_entries(&ws.db).len(), 1);
+    let log_file = std::fs::read_to_string(ws.db.with_file_name("prodcode.db.hook.log")).unwrap();
+    assert!(log_file.contains("not a SQLite database"), "{log_file}");
+
+    std::fs::rename(&ws.db, ws.db.with_file_name("corrupt.db")).unwrap();
+    claude.send("user_prompt_submit.json", &[("prompt", "after the fix")]);
+    assert!(spool_entries(&ws.db).is_empty());
+    let log = log(&ws);
+    assert_eq!(
+        prompts(interaction(&log, "claude:s-corrupt")),
+        ["while broken", "after the fix"]
+    );
+}
+
+#[test]
+fn an_opt_out_file_stops_all_capture_for_the_repo() {
+    let ws = Workspace::new();
+    ws.write(".prodcode-ignore", "");
+    std::fs::create_dir(ws.path("sub")).unwrap();
+    let file = ws.write("sub/lib.rs", "fn a() {}\n");
+    let sub = ws.path("sub");
+    let mut claude = Session::in_dir(&ws.db, &sub, "claude", "claude/2.1", "s-private");
+    claude.send("user_prompt_submit.json", &[("prompt", "secret project")]);
+    claude.claude_edit(
+        &file,
+        "fn a() {}",
+        "fn a() {}\nfn b() {}",
+        "fn a() {}\nfn b() {}\n",
+    );
+    run_hook(&ws.db, &ws.root, "git", "");
+    assert!(!ws.db.exists(), "nothing recorded, not even an event");
+    assert!(spool_entries(&ws.db).is_empty());
+
+    // The same agent in another repository is recorded.
+    let other = Workspace::new();
+    Session::in_dir(&ws.db, &other.root, "claude", "claude/2.1", "s-public")
+        .send("user_prompt_submit.json", &[("prompt", "public project")]);
+    assert_eq!(
+        column(&ws.db, "SELECT id FROM interactions"),
+        ["claude:s-public"]
+    );
+}
+
+#[test]
+fn secrets_are_redacted_from_prompts_and_event_payloads() {
+    let ws = Workspace::new();
+    let claude = Session::new(&ws, "claude", "claude/2.1", "s-secret");
+    let prompt = "deploy with AKIAIOSFODNN7EXAMPLE and ghp_16C7e42F292c6912E7710c838347Ae178B4a, \
+                  db password: hunter2Xy9, then call https://ci:s3cr3tPa55@ci.example.com/api";
+    claude.send("user_prompt_submit.json", &[("prompt", prompt)]);
+    let log = log(&ws);
+    assert_eq!(
+        prompts(interaction(&log, "claude:s-secret")),
+        [
+            "deploy with [REDACTED:aws_access_key] and [REDACTED:github_token], db password: \
+          [REDACTED:secret], then call https://ci:[REDACTED:url_password]@ci.example.com/api"
+        ]
+    );
+    let payloads = column(&ws.db, "SELECT payload FROM events").join("\n");
+    for secret in [
+        "AKIAIOSFODNN7EXAMPLE",
+        "ghp_16C7",
+        "hunter2Xy9",
+        "s3cr3tPa55",
+    ] {
+        assert!(!payloads.contains(secret), "{secret} is in the event log");
+        assert!(
+            !column(&ws.db, "SELECT text FROM prompts")
+                .join("")
+                .contains(secret)
+        );
+    }
+    let payload: Value =
+        serde_json::from_str(&column(&ws.db, "SELECT payload FROM events")[0]).unwrap();
+    assert_eq!(
+        payload["hook_event_name"], "UserPromptSubmit",
+        "still the agent's JSON"
+    );
+    assert_eq!(
+        column(
+            &ws.db,
+            "SELECT turn || ' ' || kind || ' ' || count FROM prompt_redactions ORDER BY kind"
+        ),
+        [
+            "1 aws_access_key 1",
+            "1 github_token 1",
+            "1 secret 1",
+            "1 url_password 1"
+        ]
+    );
+}
+
+#[test]
+fn git_post_commit_records_the_commit() {
+    let ws = Workspace::new();
+    ws.write("lib.rs", "fn a() {}\n");
+    commit_all(&ws, "second");
+    let output = Command::new(bin())
+        .args(["hook", "git", "--db"])
+        .arg(&ws.db)
+        .current_dir(&ws.root)
+        .env_remove("PRODCODE_DB")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert!(output.stdout.is_empty() && output.stderr.is_empty());
+    let rows = column(
+        &ws.db,
+        "SELECT source || ' ' || kind || ' ' || payload FROM events",
+    );
+    assert_eq!(rows.len(), 1);
+    let (prefix, payload) = rows[0].split_at("hook:git git.commit ".len());
+    assert_eq!(prefix, "hook:git git.commit ");
+    let payload: Value = serde_json::from_str(payload).unwrap();
+    assert_eq!(
+        payload["head"],
+        git(&ws.root, &["rev-parse", "HEAD"]).trim()
+    );
+    assert_eq!(payload["branch"], "main");
+    assert_eq!(payload["root"], ws.root.to_str().unwrap());
+    assert_eq!(
+        column(&ws.db, "SELECT root FROM repositories"),
+        [ws.root.to_str().unwrap()]
+    );
+}
