@@ -1,9 +1,13 @@
 //! Everything prodcode asks of git: which repository a path belongs to and where HEAD points.
 //!
-//! Invariant: the only module that touches `gix` (and, later, `notify`). It reads; it never
-//! writes to a repository. Answers are plain `model`-level values, so callers never see gix types.
+//! Invariant: the only module that touches `gix` (and, later, `notify`) or runs the `git`
+//! program (`cli`). It reads; it never writes to a repository. Answers are plain `model`-level values, so callers never see gix types.
 //! A repository in an odd state (mid-rebase, detached HEAD, unborn branch) still answers with
 //! what is known and leaves the rest empty.
+
+mod cli;
+
+pub use cli::{Listing, hooks_dir, list_worktree, object_id, read_objects};
 
 use std::path::{Path, PathBuf};
 

@@ -438,7 +438,7 @@ impl Step<'_, '_, '_> {
                 continue;
             };
             let saved_oid = match self.writer.current_snapshot(&path) {
-                Ok(Some(snapshot)) => snapshot.text.as_deref().map(worktree::object_id),
+                Ok(Some(snapshot)) => snapshot.text.as_deref().map(crate::git::object_id),
                 _ => None,
             };
             if saved_oid.as_deref() != Some(oid.as_str()) {
@@ -450,7 +450,7 @@ impl Step<'_, '_, '_> {
             .filter(|(_, _, oid)| !scan.texts.contains_key(oid))
             .map(|(_, _, oid)| oid.clone())
             .collect();
-        let objects = worktree::read_objects(Path::new(root), &missing);
+        let objects = crate::git::read_objects(Path::new(root), &missing);
         for (path, relative, oid) in stale {
             let text = match scan.texts.get(&oid) {
                 Some(text) => text.clone(),
@@ -534,7 +534,7 @@ impl Step<'_, '_, '_> {
                 }
             }
         }
-        let objects = worktree::read_objects(Path::new(&root), &wanted);
+        let objects = crate::git::read_objects(Path::new(&root), &wanted);
         let mut texts = TextSource {
             writer_blobs: HashMap::new(),
             scan,

@@ -8,9 +8,6 @@
 //! Uninstalling removes exactly the block (and undoes the move). The block's command reads no
 //! input, writes nowhere and ends in `|| true`: a commit never fails because of prodcode.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
 pub(crate) const BEGIN: &str = "# >>> prodcode post-commit hook >>>";
 pub(crate) const END: &str = "# <<< prodcode post-commit hook <<<";
 /// Where a hook in another language is moved, beside `post-commit`.
@@ -164,28 +161,6 @@ fn is_shell_script(text: &str) -> bool {
 
 fn basename(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
-}
-
-/// The directory git runs this repository's hooks from (honouring `core.hooksPath` and linked
-/// worktrees), by asking git itself.
-pub(crate) fn hooks_dir(project_dir: &Path) -> Result<PathBuf, String> {
-    let output = Command::new("git")
-        .args(["rev-parse", "--path-format=absolute", "--git-path", "hooks"])
-        .current_dir(project_dir)
-        .output()
-        .map_err(|error| format!("cannot run git: {error}"))?;
-    if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        return Err(stderr.trim().to_owned());
-    }
-    let path = String::from_utf8(output.stdout)
-        .map_err(|_| "git printed a hooks path that is not UTF-8".to_owned())?;
-    let path = PathBuf::from(path.trim_end_matches(['\n', '\r']));
-    Ok(if path.is_absolute() {
-        path
-    } else {
-        project_dir.join(path)
-    })
 }
 
 #[cfg(test)]

@@ -264,7 +264,7 @@ pub fn config_path(request: &Request) -> Result<PathBuf, InstallError> {
         (Agent::Gemini, Scope::User) => home(".gemini")?.join("settings.json"),
         (Agent::Gemini, Scope::Project) => project.join(".gemini/settings.json"),
         (Agent::Git, Scope::User) => return Err(InstallError::GitUserScope),
-        (Agent::Git, Scope::Project) => git::hooks_dir(project)
+        (Agent::Git, Scope::Project) => crate::git::hooks_dir(project)
             .map_err(|detail| InstallError::NotARepository {
                 dir: project.to_owned(),
                 detail,
