@@ -423,8 +423,10 @@ fn json_report_names_every_entry() {
             ("UserPromptSubmit".to_owned(), Value::Null),
             ("PreToolUse".to_owned(), edits.clone()),
             ("PreToolUse".to_owned(), bash.clone()),
-            ("PostToolUse".to_owned(), edits),
-            ("PostToolUse".to_owned(), bash),
+            ("PostToolUse".to_owned(), edits.clone()),
+            ("PostToolUse".to_owned(), bash.clone()),
+            ("PostToolUseFailure".to_owned(), edits),
+            ("PostToolUseFailure".to_owned(), bash),
             ("Stop".to_owned(), Value::Null),
             ("SessionEnd".to_owned(), Value::Null),
         ]

@@ -64,6 +64,9 @@ static CLAUDE: Spec = Spec {
         slot("PreToolUse", Some(CLAUDE_SHELL)),
         slot("PostToolUse", Some(CLAUDE_EDITS)),
         slot("PostToolUse", Some(CLAUDE_SHELL)),
+        // A tool call that fails still may have changed files, and its bracket must close.
+        slot("PostToolUseFailure", Some(CLAUDE_EDITS)),
+        slot("PostToolUseFailure", Some(CLAUDE_SHELL)),
         slot("Stop", None),
         slot("SessionEnd", None),
     ],
