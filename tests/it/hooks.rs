@@ -1053,3 +1053,33 @@ fn git_post_commit_records_the_commit() {
         [ws.root.to_str().unwrap()]
     );
 }
+
+/// Agents send whole files in their payloads (Claude's `originalFile`): the event keeps a blob
+/// reference instead, and the blob holds the text, so the log does not grow by a file per edit.
+#[test]
+fn whole_files_in_payloads_are_stored_once_as_blobs() {
+    let ws = Workspace::new();
+    let original: String = (0..400).map(|i| format!("let line_{i} = {i};\n")).collect();
+    let file = ws.write("big.rs", &original);
+    commit_all(&ws, "big");
+    let mut claude = Session::new(&ws, "claude", "claude/2.1", "s-big");
+    claude.send("user_prompt_submit.json", &[("prompt", "rename line_7")]);
+    let edited = original.replacen("let line_7 ", "let seven ", 1);
+    claude.claude_edit(&file, "let line_7 ", "let seven ", &edited);
+    let payloads = column(
+        &ws.db,
+        "SELECT payload FROM events WHERE kind = 'hook.PostToolUse'",
+    );
+    assert_eq!(payloads.len(), 1);
+    let payload: Value = serde_json::from_str(&payloads[0]).unwrap();
+    let reference = &payload["tool_response"]["originalFile"];
+    assert_eq!(reference["bytes"], original.len(), "{payload}");
+    let hash = reference["$blob"].as_str().unwrap();
+    let stored = column(
+        &ws.db,
+        &format!("SELECT CAST(data AS TEXT) FROM blobs WHERE hash = '{hash}'"),
+    );
+    assert_eq!(stored, [original]);
+    assert!(payloads[0].len() < 4096, "{} bytes", payloads[0].len());
+    verify(&ws);
+}

@@ -37,6 +37,56 @@ const SHELL_SYNC_FILES: usize = 64;
 /// thousands; those are not edits anyone made).
 const SHELL_CHANGED_FILES: usize = 500;
 
+/// Strings in a payload longer than this are kept as blobs.
+const INLINE_STRING_BYTES: usize = 4096;
+
+/// The payload with every string longer than [`INLINE_STRING_BYTES`] (whole files that agents
+/// send, such as Claude's `tool_response.originalFile` or a `Write`'s `content`) replaced by
+/// `{"$blob": "<sha-256>", "bytes": n}`, its text stored once in the blobs table. The event stays
+/// verifiable (the hash chain covers the blob's hash) and the log stops growing by whole files per
+/// edit; the same text is usually already a blob as a provenance snapshot.
+fn externalize_large_strings(writer: &mut Writer<'_>, payload: &str) -> Result<String, StoreError> {
+    if payload.len() <= INLINE_STRING_BYTES {
+        return Ok(payload.to_owned());
+    }
+    let Ok(mut value) = serde_json::from_str::<serde_json::Value>(payload) else {
+        return Ok(payload.to_owned());
+    };
+    let mut changed = false;
+    externalize(writer, &mut value, &mut changed)?;
+    Ok(if changed {
+        value.to_string()
+    } else {
+        payload.to_owned()
+    })
+}
+
+fn externalize(
+    writer: &mut Writer<'_>,
+    value: &mut serde_json::Value,
+    changed: &mut bool,
+) -> Result<(), StoreError> {
+    match value {
+        serde_json::Value::String(text) if text.len() > INLINE_STRING_BYTES => {
+            let hash = writer.put_blob(text.as_bytes())?;
+            *value = json!({ "$blob": hash.as_str(), "bytes": text.len() });
+            *changed = true;
+        }
+        serde_json::Value::Array(items) => {
+            for item in items {
+                externalize(writer, item, changed)?;
+            }
+        }
+        serde_json::Value::Object(fields) => {
+            for field in fields.values_mut() {
+                externalize(writer, field, changed)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
 /// Appends the event and, when `derived`, writes the rows it implies. Returns the event id.
 pub fn record(
     writer: &mut Writer<'_>,
@@ -46,11 +96,12 @@ pub fn record(
 ) -> Result<EventId, StoreError> {
     let event = &observation.event;
     let source = format!("hook:{}", event.agent);
+    let payload = externalize_large_strings(writer, payload)?;
     let event_id = writer.append_event(&NewEvent {
         ts_ms: observation.received_ms,
         source: &source,
         kind: &event.kind(),
-        payload,
+        payload: &payload,
     })?;
     if !derived {
         return Ok(event_id);
