@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use serde::Serialize;
 
 use crate::store::InteractionSummary;
+use crate::store::hooks::PromptRedaction;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -58,6 +59,15 @@ struct PromptJson {
     turn: u32,
     text: String,
     at: String,
+    /// Secrets replaced in `text` before it was stored, by kind.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    redactions: Vec<RedactionJson>,
+}
+
+#[derive(Serialize)]
+struct RedactionJson {
+    kind: String,
+    count: u32,
 }
 
 #[derive(Serialize)]
@@ -79,7 +89,17 @@ struct TallyJson {
     deleted: u64,
 }
 
-fn to_json(interaction: InteractionSummary) -> InteractionJson {
+fn to_json(interaction: InteractionSummary, redactions: Vec<PromptRedaction>) -> InteractionJson {
+    let redactions_of = |turn: u32| -> Vec<RedactionJson> {
+        redactions
+            .iter()
+            .filter(|redaction| redaction.turn == turn)
+            .map(|redaction| RedactionJson {
+                kind: redaction.kind.clone(),
+                count: redaction.count,
+            })
+            .collect()
+    };
     InteractionJson {
         id: interaction.id.to_string(),
         source: interaction.source,
@@ -99,6 +119,7 @@ fn to_json(interaction: InteractionSummary) -> InteractionJson {
             .into_iter()
             .map(|prompt| PromptJson {
                 turn: prompt.turn,
+                redactions: redactions_of(prompt.turn),
                 text: prompt.text,
                 at: super::rfc3339(prompt.ts_ms),
             })
@@ -128,11 +149,13 @@ fn to_json(interaction: InteractionSummary) -> InteractionJson {
 }
 
 pub fn run(db: &Path, args: Args) -> anyhow::Result<ExitCode> {
-    let interactions = match super::open_existing(db)? {
-        Some(store) => store.recent_interactions(args.limit)?,
-        None => Vec::new(),
-    };
-    let interactions: Vec<InteractionJson> = interactions.into_iter().map(to_json).collect();
+    let mut interactions = Vec::new();
+    if let Some(store) = super::open_existing(db)? {
+        for interaction in store.recent_interactions(args.limit)? {
+            let redactions = store.prompt_redactions(interaction.id.as_str())?;
+            interactions.push(to_json(interaction, redactions));
+        }
+    }
     if args.json {
         println!(
             "{}",

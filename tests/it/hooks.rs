@@ -1017,6 +1017,16 @@ fn secrets_are_redacted_from_prompts_and_event_payloads() {
             "1 url_password 1"
         ]
     );
+    // `prodcode log --json` says what was redacted, with the prompt.
+    assert_eq!(
+        interaction(&log, "claude:s-secret")["prompts"][0]["redactions"],
+        serde_json::json!([
+            { "kind": "aws_access_key", "count": 1 },
+            { "kind": "github_token", "count": 1 },
+            { "kind": "secret", "count": 1 },
+            { "kind": "url_password", "count": 1 },
+        ])
+    );
 }
 
 #[test]
