@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{EventId, Snapshot, Store, StoreError, Writer, runs};
+use super::{EventId, Snapshot, Store, StoreError, Writer};
 use crate::model::ContentHash;
 
 /// What a hook call knows about the agent session it belongs to.
@@ -326,40 +326,7 @@ impl Writer<'_> {
     /// The newest saved provenance of the file at `path`, read inside this transaction. Runs
     /// that cannot be read are [`StoreError::Corrupt`], as in [`Store::latest_snapshot`].
     pub fn current_snapshot(&mut self, path: &str) -> Result<Option<Snapshot>, StoreError> {
-        let row = self
-            .tx
-            .prepare_cached(
-                "SELECT s.id, s.path, s.content_hash, s.runs, s.ts_ms, b.data
-                 FROM provenance_snapshots AS s LEFT JOIN blobs AS b ON b.hash = s.content_hash
-                 WHERE s.path = ?1 ORDER BY s.id DESC LIMIT 1",
-            )?
-            .query_row([path], |row| {
-                Ok((
-                    row.get::<_, i64>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, String>(2)?,
-                    row.get::<_, String>(3)?,
-                    row.get::<_, i64>(4)?,
-                    row.get::<_, Option<Vec<u8>>>(5)?,
-                ))
-            })
-            .optional()?;
-        let Some((id, path, content_hash, runs_json, ts_ms, text)) = row else {
-            return Ok(None);
-        };
-        let corrupt = |problem: String| {
-            StoreError::Corrupt(format!("provenance snapshot {id} of {path}: {problem}"))
-        };
-        let content_hash = ContentHash::from_hex(&content_hash)
-            .ok_or_else(|| corrupt(format!("content hash {content_hash:?} is not a SHA-256")))?;
-        let runs = runs::decode(&runs_json).map_err(corrupt)?;
-        Ok(Some(Snapshot {
-            path,
-            content_hash,
-            text,
-            runs,
-            ts_ms,
-        }))
+        super::queries::latest_snapshot_on(&self.tx, path)
     }
 
     /// The bytes stored under `hash`, read inside this transaction.

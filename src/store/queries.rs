@@ -14,40 +14,7 @@ impl Store {
     /// insertion order), with its text. Stored runs that cannot be read are
     /// [`StoreError::Corrupt`], naming the snapshot, rather than a guess.
     pub fn latest_snapshot(&self, path: &str) -> Result<Option<Snapshot>, StoreError> {
-        let row = self
-            .conn
-            .prepare_cached(
-                "SELECT s.id, s.path, s.content_hash, s.runs, s.ts_ms, b.data
-                 FROM provenance_snapshots AS s LEFT JOIN blobs AS b ON b.hash = s.content_hash
-                 WHERE s.path = ?1 ORDER BY s.id DESC LIMIT 1",
-            )?
-            .query_row([path], |row| {
-                Ok((
-                    row.get::<_, i64>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, String>(2)?,
-                    row.get::<_, String>(3)?,
-                    row.get::<_, i64>(4)?,
-                    row.get::<_, Option<Vec<u8>>>(5)?,
-                ))
-            })
-            .optional()?;
-        let Some((id, path, content_hash, runs_json, ts_ms, text)) = row else {
-            return Ok(None);
-        };
-        let corrupt = |problem: String| {
-            StoreError::Corrupt(format!("provenance snapshot {id} of {path}: {problem}"))
-        };
-        let content_hash = ContentHash::from_hex(&content_hash)
-            .ok_or_else(|| corrupt(format!("content hash {content_hash:?} is not a SHA-256")))?;
-        let runs = runs::decode(&runs_json).map_err(corrupt)?;
-        Ok(Some(Snapshot {
-            path,
-            content_hash,
-            text,
-            runs,
-            ts_ms,
-        }))
+        latest_snapshot_on(&self.conn, path)
     }
 
     /// The id of the newest provenance snapshot (0 when there is none): a cheap way for a
@@ -222,4 +189,44 @@ fn fill_details(conn: &Connection, interaction: &mut InteractionSummary) -> Resu
 /// A count as stored; a negative one (only a hand edit makes one) reads as 0.
 fn non_negative(count: i64) -> u64 {
     u64::try_from(count).unwrap_or(0)
+}
+
+/// The newest snapshot of `path` as `conn` sees it (a connection or an open transaction).
+pub(super) fn latest_snapshot_on(
+    conn: &Connection,
+    path: &str,
+) -> Result<Option<Snapshot>, StoreError> {
+    let row = conn
+        .prepare_cached(
+            "SELECT s.id, s.path, s.content_hash, s.runs, s.ts_ms, b.data
+             FROM provenance_snapshots AS s LEFT JOIN blobs AS b ON b.hash = s.content_hash
+             WHERE s.path = ?1 ORDER BY s.id DESC LIMIT 1",
+        )?
+        .query_row([path], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, String>(3)?,
+                row.get::<_, i64>(4)?,
+                row.get::<_, Option<Vec<u8>>>(5)?,
+            ))
+        })
+        .optional()?;
+    let Some((id, path, content_hash, runs_json, ts_ms, text)) = row else {
+        return Ok(None);
+    };
+    let corrupt = |problem: String| {
+        StoreError::Corrupt(format!("provenance snapshot {id} of {path}: {problem}"))
+    };
+    let content_hash = ContentHash::from_hex(&content_hash)
+        .ok_or_else(|| corrupt(format!("content hash {content_hash:?} is not a SHA-256")))?;
+    let runs = runs::decode(&runs_json).map_err(corrupt)?;
+    Ok(Some(Snapshot {
+        path,
+        content_hash,
+        text,
+        runs,
+        ts_ms,
+    }))
 }
