@@ -7,6 +7,7 @@
 pub mod attribution;
 pub mod capture;
 pub mod cli;
+pub mod clock;
 pub mod demo;
 pub mod git;
 pub mod lsp;

@@ -132,16 +132,7 @@ fn db_path(db: Option<PathBuf>) -> anyhow::Result<PathBuf> {
 }
 
 /// Milliseconds since the epoch as RFC 3339 UTC, for human and JSON output.
-pub fn rfc3339(ts_ms: i64) -> String {
-    let nanos = i128::from(ts_ms) * 1_000_000;
-    time::OffsetDateTime::from_unix_timestamp_nanos(nanos)
-        .ok()
-        .and_then(|time| {
-            time.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| ts_ms.to_string())
-}
+pub use crate::clock::format_rfc3339 as rfc3339;
 
 /// The database at `path` if it exists; read commands never create one.
 fn open_existing(path: &std::path::Path) -> anyhow::Result<Option<crate::store::Store>> {

@@ -78,14 +78,6 @@ pub fn provenance_ranges(
         .collect()
 }
 
-/// An RFC 3339 timestamp as Unix milliseconds.
-pub fn rfc3339_ms(timestamp: &str) -> Option<i64> {
-    let parsed =
-        time::OffsetDateTime::parse(timestamp, &time::format_description::well_known::Rfc3339)
-            .ok()?;
-    i64::try_from(parsed.unix_timestamp_nanos() / 1_000_000).ok()
-}
-
 /// The local path a `file:` URI names; `None` for other schemes or undecodable URIs.
 pub fn uri_to_path(uri: &str) -> Option<PathBuf> {
     let rest = uri.strip_prefix("file://")?;
@@ -141,12 +133,5 @@ mod tests {
         assert_eq!(uri_to_path(&uri).as_deref(), Some(path));
         assert_eq!(uri_to_path("untitled:Untitled-1"), None);
         assert_eq!(uri_to_path("file:///bad%zz"), None);
-    }
-
-    #[test]
-    fn timestamps_with_offsets() {
-        assert_eq!(rfc3339_ms("1970-01-01T00:00:01.5Z"), Some(1500));
-        assert_eq!(rfc3339_ms("1970-01-01T01:00:00+01:00"), Some(0));
-        assert_eq!(rfc3339_ms("yesterday"), None);
     }
 }

@@ -8,7 +8,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
+
+use crate::clock::now_ms;
 
 use crate::model::ProvenanceRun;
 use crate::store::{
@@ -20,13 +22,6 @@ pub const BATCH: usize = 2048;
 
 /// After a failed write, unforced flushes wait this long before trying again.
 const RETRY_AFTER: Duration = Duration::from_secs(1);
-
-pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|elapsed| elapsed.as_millis() as i64)
-        .unwrap_or(0)
-}
 
 /// The domain rows an event implies, written in the same transaction as the event.
 pub enum Action {

@@ -6,7 +6,8 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{EventId, Store, StoreError, Writer, now_ms};
+use super::{EventId, Store, StoreError, Writer};
+use crate::clock::now_ms;
 
 /// What `import_files` remembers about one transcript file.
 #[derive(Clone, PartialEq, Eq, Debug)]

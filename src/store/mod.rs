@@ -469,12 +469,3 @@ fn open_error(path: &Path, source: rusqlite::Error) -> StoreError {
         },
     }
 }
-
-/// The current time in Unix milliseconds, for rows that have no event of their own.
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| {
-            i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
-        })
-}

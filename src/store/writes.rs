@@ -4,7 +4,8 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{NewAiEdit, NewPrompt, NewSnapshot, RepoId, StoreError, Writer, now_ms, runs};
+use super::{NewAiEdit, NewPrompt, NewSnapshot, RepoId, StoreError, Writer, runs};
+use crate::clock::now_ms;
 use crate::model::ContentHash;
 
 impl Writer<'_> {

@@ -63,6 +63,7 @@ fn every_module_is_in_the_architecture_doc() {
     let doc = read("docs/ARCHITECTURE.md");
     for module in [
         "model",
+        "clock",
         "attribution",
         "store",
         "git",

@@ -58,13 +58,7 @@ pub struct Call<'a> {
     pub received_ms: i64,
 }
 
-/// The clock events are stamped with (Unix ms).
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|elapsed| i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
+pub use crate::clock::now_ms;
 
 /// What the agent must find on stdout: nothing for agents that read an empty answer as
 /// "carry on" (Claude Code, Codex, Copilot CLI, git), an empty JSON object for those that parse

@@ -210,9 +210,7 @@ pub fn log(db: Option<&Path>, agent: &str, message: &str) {
     let Ok(mut file) = private_file(&path, true) else {
         return;
     };
-    let now = time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default();
+    let now = crate::clock::format_rfc3339(crate::clock::now_ms());
     let message = message.replace('\n', " ");
     let _ = writeln!(
         file,

@@ -659,7 +659,7 @@ fn write_record(
     tally: &mut Tally,
     imported_prompts: &mut HashMap<String, u64>,
 ) -> Result<(), StoreError> {
-    let now = now_ms();
+    let now = crate::clock::now_ms();
     match record {
         Ready::Prompt(prompt) => {
             if writer.import_key_exists(&prompt.key)? {
@@ -837,14 +837,6 @@ fn bytes_before(path: &Path, offset: u64) -> std::io::Result<Vec<u8>> {
     let mut bytes = vec![0; length as usize];
     file.read_exact(&mut bytes)?;
     Ok(bytes)
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| {
-            i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
-        })
 }
 
 #[cfg(test)]

@@ -139,13 +139,7 @@ pub fn embedded_patch(text: &str) -> Option<&str> {
     Some(&rest[..end])
 }
 
-/// An RFC 3339 timestamp as Unix milliseconds.
-pub fn rfc3339_ms(timestamp: &str) -> Option<i64> {
-    let parsed =
-        time::OffsetDateTime::parse(timestamp, &time::format_description::well_known::Rfc3339)
-            .ok()?;
-    i64::try_from(parsed.unix_timestamp_nanos() / 1_000_000).ok()
-}
+pub use crate::clock::parse_rfc3339_ms as rfc3339_ms;
 
 /// `path` made absolute against `base` (when relative) with `.` and `..` resolved lexically;
 /// `None` when it stays relative (no base to resolve it against).

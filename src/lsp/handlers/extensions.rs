@@ -36,7 +36,7 @@ pub fn prompt_submitted(
         .find_map(|path| git::discover(&path));
     let agent = params.agent.as_ref();
     let submitted_ms = params.timestamp.as_deref().and_then(|timestamp| {
-        let parsed = conv::rfc3339_ms(timestamp);
+        let parsed = crate::clock::parse_rfc3339_ms(timestamp);
         if parsed.is_none() {
             tracing::warn!(
                 "promptSubmitted: timestamp {timestamp:?} is not RFC 3339; using the time received"
