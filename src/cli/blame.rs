@@ -45,16 +45,11 @@ pub fn run(db: &Path, args: Args) -> anyhow::Result<ExitCode> {
     let tracked = crate::reattach::reattach(snapshot.as_ref(), &text);
     let path_text = path.to_string_lossy();
     let provenance = tracked.provenance();
-    let mut lines: Vec<&str> = text.split_inclusive('\n').collect();
-    if text.is_empty() || text.ends_with('\n') {
-        lines.push("");
-    }
-    // A final empty line after the last newline is an LSP line, not a line anybody wrote.
-    let shown = if text.ends_with('\n') {
-        lines.len() - 1
-    } else {
-        lines.len()
-    };
+    // Lines as the engine counts them (`\n`, `\r\n` and a lone `\r` end a line). The empty line
+    // after a final line break is an LSP line, not a line anybody wrote.
+    let count = tracked.line_count();
+    let ends_with_break = count > 1 && tracked.line_content(count as u32 - 1) == Some("");
+    let shown = if ends_with_break { count - 1 } else { count };
     if args.json {
         let json = BlameJson {
             path: &path_text,
@@ -73,7 +68,8 @@ pub fn run(db: &Path, args: Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let width = shown.to_string().len();
-    for (index, (provenance, line)) in provenance.iter().zip(&lines).take(shown).enumerate() {
+    for (index, provenance) in provenance.iter().take(shown).enumerate() {
+        let line = tracked.line_content(index as u32).unwrap_or_default();
         let who = provenance
             .interaction()
             .map(|id| shorten(id.as_str()))
@@ -83,7 +79,7 @@ pub fn run(db: &Path, args: Args) -> anyhow::Result<ExitCode> {
             index + 1,
             provenance.class().as_str(),
             who,
-            line.trim_end_matches(['\n', '\r'])
+            line
         );
     }
     Ok(ExitCode::SUCCESS)

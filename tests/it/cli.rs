@@ -111,6 +111,12 @@ fn blame_of_unrecorded_and_non_utf8_files_is_untracked() {
     std::fs::write(&binary, b"caf\xe9\nok\n").unwrap();
     let blame = ws.prodcode_json(&["blame", binary.to_str().unwrap(), "--json"]);
     assert_eq!(blame["lines"].as_array().unwrap().len(), 2);
+    // Old Mac line ends: blame counts lines as the daemon does.
+    let lone_cr = ws.write("mac.txt", "one\rtwo\rthree\r");
+    let blame = ws.prodcode_json(&["blame", lone_cr.to_str().unwrap(), "--json"]);
+    assert_eq!(blame["lines"].as_array().unwrap().len(), 3, "{blame}");
+    let human = ws.prodcode(&["blame", lone_cr.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&human.stdout).contains("| three"));
     let missing = ws.prodcode(&["blame", "/no/such/file"]);
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot open /no/such/file"));
