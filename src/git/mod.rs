@@ -1,13 +1,28 @@
-//! Everything prodcode asks of git: which repository a path belongs to and where HEAD points.
+//! Everything prodcode asks of git: which repository a path belongs to, where HEAD points, and
+//! (`history`) the commits, reflogs and diffs that commit linking reads; `watch` notices ref
+//! changes.
 //!
-//! Invariant: the only module that touches `gix` (and, later, `notify`) or runs the `git`
-//! program (`cli`). It reads; it never writes to a repository. Answers are plain `model`-level values, so callers never see gix types.
+//! Invariant: the only module that touches `gix` and `notify` or runs the `git` program
+//! (`cli`). It reads; it never writes to a repository. Answers are plain `model`-level values,
+//! so callers never see gix types.
 //! A repository in an odd state (mid-rebase, detached HEAD, unborn branch) still answers with
 //! what is known and leaves the rest empty.
 
+mod attributes;
+mod changes;
 mod cli;
+mod history;
+#[cfg(test)]
+mod testing;
+mod watch;
 
-pub use cli::{Listing, hooks_dir, list_worktree, object_id, read_objects};
+pub use cli::{
+    Listing, blame, hooks_dir, index_id, list_worktree, object_id, read_objects, rev_list,
+};
+pub use history::{
+    BlameLine, ChangeKind, CommitChanges, CommitInfo, FileChange, GitError, ReflogEntry, Repo,
+};
+pub use watch::{RefWatcher, watch_refs};
 
 use std::path::{Path, PathBuf};
 
