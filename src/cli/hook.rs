@@ -32,23 +32,60 @@ pub fn run(db: Option<PathBuf>, args: Args) -> anyhow::Result<ExitCode> {
     } else {
         read_stdin()
     };
+    let cwd = std::env::current_dir().ok();
     let reply = hook::handle(
         &Config {
-            db_path,
+            db_path: db_path.clone(),
             busy_timeout: BUSY_TIMEOUT,
         },
         &Call {
             agent: &args.agent,
             event: args.event.as_deref(),
             input: &input,
-            cwd: std::env::current_dir().ok(),
+            cwd: cwd.clone(),
             received_ms,
         },
     );
+    if args.agent == "git"
+        && let (Some(db_path), Some(cwd)) = (db_path, cwd)
+    {
+        link_in_background(&db_path, &cwd);
+    }
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(reply.as_bytes());
     let _ = stdout.flush();
     Ok(ExitCode::SUCCESS)
+}
+
+/// Starts `prodcode link` for the repository at `cwd` and does not wait for it: git's
+/// `post-commit` hook waits for this process, and linking must never add to `git commit`.
+fn link_in_background(db: &std::path::Path, cwd: &std::path::Path) {
+    use std::process::{Command, Stdio};
+    let Ok(program) = std::env::current_exe() else {
+        return;
+    };
+    let mut command = Command::new(program);
+    command
+        .arg("link")
+        .arg("--quiet")
+        .arg("--repo")
+        .arg(cwd)
+        .arg("--db")
+        .arg(db)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    // Its own process group: a Ctrl-C meant for the terminal's git does not stop it.
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    let spawned = command.spawn();
+    if let Err(error) = spawned {
+        hook::spool::log(
+            Some(db),
+            "git",
+            &format!("cannot start prodcode link: {error}"),
+        );
+    }
 }
 
 /// stdin up to [`MAX_INPUT_BYTES`]; nothing when it is a terminal (run by hand, nothing piped).

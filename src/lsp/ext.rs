@@ -104,6 +104,8 @@ pub struct StatusResult {
     pub version: &'static str,
     pub database_path: Option<String>,
     pub workspace_roots: Vec<String>,
+    /// The repositories whose commits this daemon links as they are made.
+    pub linked_repositories: Vec<String>,
     pub position_encoding: String,
     pub counts: StatusCounts,
     /// Why events are not being written, while they are not.

@@ -9,6 +9,7 @@ pub mod client;
 pub mod conv;
 pub mod ext;
 mod handlers;
+mod linker;
 mod recorder;
 mod state;
 pub mod transport;
@@ -310,6 +311,9 @@ fn initialize(state: &mut GlobalState, id: RequestId, params: serde_json::Value)
         .iter()
         .filter_map(|uri| conv::uri_to_path(uri))
         .collect();
+    for root in state.roots.clone() {
+        state.linker.watch(&root);
+    }
     state.initialized = true;
     let capabilities = ServerCapabilities {
         position_encoding: Some(conv::encoding_kind(state.encoding)),
@@ -351,6 +355,7 @@ fn change_workspace_folders(state: &mut GlobalState, params: DidChangeWorkspaceF
         if let Some(path) = conv::uri_to_path(added.uri.as_str())
             && !state.roots.contains(&path)
         {
+            state.linker.watch(&path);
             state.roots.push(path);
         }
     }

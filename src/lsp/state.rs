@@ -10,6 +10,7 @@ use lsp_server::{Message, Response};
 use crate::attribution::{ChangeShape, PositionEncoding, TrackedText};
 use crate::git;
 
+use super::linker::Linker;
 use super::recorder::Recorder;
 
 /// How many applied `didChange` events a document remembers, so that `prodcode/aiEditApplied`
@@ -65,6 +66,8 @@ pub struct GlobalState {
     pub seen_roots: HashSet<PathBuf>,
     /// Directory -> repository root, so that opening many files asks git once per directory.
     repo_roots: HashMap<PathBuf, Option<PathBuf>>,
+    /// Watches the workspace's repositories and links their commits in the background.
+    pub linker: Linker,
 }
 
 impl GlobalState {
@@ -77,6 +80,7 @@ impl GlobalState {
             .store()
             .and_then(|store| store.snapshot_head().ok())
             .unwrap_or(0);
+        let linker = Linker::new(db_path.clone());
         GlobalState {
             snapshot_watermark,
             last_poll: Instant::now(),
@@ -91,6 +95,7 @@ impl GlobalState {
             shutdown_requested: false,
             seen_roots: HashSet::new(),
             repo_roots: HashMap::new(),
+            linker,
         }
     }
 

@@ -326,7 +326,7 @@ impl Writer<'_> {
     /// The newest saved provenance of the file at `path`, read inside this transaction. Runs
     /// that cannot be read are [`StoreError::Corrupt`], as in [`Store::latest_snapshot`].
     pub fn current_snapshot(&mut self, path: &str) -> Result<Option<Snapshot>, StoreError> {
-        super::queries::latest_snapshot_on(&self.tx, path)
+        super::queries::latest_snapshot_on(&self.tx, path, None)
     }
 
     /// The bytes stored under `hash`, read inside this transaction.

@@ -14,7 +14,7 @@ impl Store {
     /// insertion order), with its text. Stored runs that cannot be read are
     /// [`StoreError::Corrupt`], naming the snapshot, rather than a guess.
     pub fn latest_snapshot(&self, path: &str) -> Result<Option<Snapshot>, StoreError> {
-        latest_snapshot_on(&self.conn, path)
+        latest_snapshot_on(&self.conn, path, None)
     }
 
     /// The id of the newest provenance snapshot (0 when there is none): a cheap way for a
@@ -104,28 +104,7 @@ impl Store {
                  FROM interactions AS i LEFT JOIN repositories AS r ON r.id = i.repo_id
                  ORDER BY i.created_ms DESC, i.rowid DESC LIMIT ?1",
             )?;
-            let rows = statement.query_map([limit], |row| {
-                Ok(InteractionSummary {
-                    id: InteractionId::new(&row.get::<_, String>(0)?),
-                    source: row.get(1)?,
-                    agent: row.get(2)?,
-                    model: row.get(3)?,
-                    agent_version: row.get(4)?,
-                    session_id: row.get(5)?,
-                    repo_id: row.get(6)?,
-                    repo_root: row.get(7)?,
-                    base_commit: row.get(8)?,
-                    branch: row.get(9)?,
-                    cwd: row.get(10)?,
-                    first_prompt: row.get(11)?,
-                    turn_count: row.get(12)?,
-                    created_ms: row.get(13)?,
-                    updated_ms: row.get(14)?,
-                    prompts: Vec::new(),
-                    ai_edits: Vec::new(),
-                    line_tallies: Vec::new(),
-                })
-            })?;
+            let rows = statement.query_map([limit], summary_row)?;
             rows.collect::<Result<Vec<_>, _>>()?
         };
         for interaction in &mut interactions {
@@ -136,8 +115,37 @@ impl Store {
     }
 }
 
+/// An interaction from the columns `i.id, i.source, i.agent, i.model, i.agent_version,
+/// i.session_id, i.repo_id, r.root, i.base_commit, i.branch, i.cwd, i.first_prompt,
+/// i.turn_count, i.created_ms, i.updated_ms`, without its details.
+pub(super) fn summary_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<InteractionSummary> {
+    Ok(InteractionSummary {
+        id: InteractionId::new(&row.get::<_, String>(0)?),
+        source: row.get(1)?,
+        agent: row.get(2)?,
+        model: row.get(3)?,
+        agent_version: row.get(4)?,
+        session_id: row.get(5)?,
+        repo_id: row.get(6)?,
+        repo_root: row.get(7)?,
+        base_commit: row.get(8)?,
+        branch: row.get(9)?,
+        cwd: row.get(10)?,
+        first_prompt: row.get(11)?,
+        turn_count: row.get(12)?,
+        created_ms: row.get(13)?,
+        updated_ms: row.get(14)?,
+        prompts: Vec::new(),
+        ai_edits: Vec::new(),
+        line_tallies: Vec::new(),
+    })
+}
+
 /// Reads the prompts, AI edits and tallies of one interaction.
-fn fill_details(conn: &Connection, interaction: &mut InteractionSummary) -> Result<(), StoreError> {
+pub(super) fn fill_details(
+    conn: &Connection,
+    interaction: &mut InteractionSummary,
+) -> Result<(), StoreError> {
     let id = interaction.id.as_str();
     interaction.prompts = conn
         .prepare_cached(
@@ -192,17 +200,35 @@ fn non_negative(count: i64) -> u64 {
 }
 
 /// The newest snapshot of `path` as `conn` sees it (a connection or an open transaction).
+/// The newest snapshot of `path` saved at or before `at_ms` (any time when `None`).
 pub(super) fn latest_snapshot_on(
     conn: &Connection,
     path: &str,
+    at_ms: Option<i64>,
 ) -> Result<Option<Snapshot>, StoreError> {
+    let id: Option<i64> = conn
+        .prepare_cached(
+            "SELECT id FROM provenance_snapshots WHERE path = ?1 AND ts_ms <= ?2
+             ORDER BY id DESC LIMIT 1",
+        )?
+        .query_row(params![path, at_ms.unwrap_or(i64::MAX)], |row| row.get(0))
+        .optional()?;
+    match id {
+        Some(id) => snapshot_by_id(conn, id),
+        None => Ok(None),
+    }
+}
+
+/// One snapshot by id, with its text when the blob is present. Stored runs or hashes that
+/// cannot be read are [`StoreError::Corrupt`], naming the snapshot.
+pub(super) fn snapshot_by_id(conn: &Connection, id: i64) -> Result<Option<Snapshot>, StoreError> {
     let row = conn
         .prepare_cached(
             "SELECT s.id, s.path, s.content_hash, s.runs, s.ts_ms, b.data
              FROM provenance_snapshots AS s LEFT JOIN blobs AS b ON b.hash = s.content_hash
-             WHERE s.path = ?1 ORDER BY s.id DESC LIMIT 1",
+             WHERE s.id = ?1",
         )?
-        .query_row([path], |row| {
+        .query_row([id], |row| {
             Ok((
                 row.get::<_, i64>(0)?,
                 row.get::<_, String>(1)?,

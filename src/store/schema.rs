@@ -256,6 +256,64 @@ pub(super) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (interaction_id, turn, kind)
     );
     ",
+    // 6: commit linking: what each commit changed and where its lines came from, content
+    // fingerprints of attributed lines, landings on the main branch, and each repository's
+    // link cursor.
+    "
+    ALTER TABLE commits ADD COLUMN parents TEXT NOT NULL DEFAULT '';
+    ALTER TABLE commits ADD COLUMN author TEXT;
+    ALTER TABLE commits ADD COLUMN patch_id TEXT;
+    ALTER TABLE commits ADD COLUMN reverts_sha TEXT;
+    ALTER TABLE commits ADD COLUMN replaced_by TEXT;
+    ALTER TABLE commits ADD COLUMN landed_ms INTEGER;
+    ALTER TABLE commits ADD COLUMN lines_added INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE commits ADD COLUMN lines_excluded INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX commits_by_patch_id ON commits (repo_id, patch_id) WHERE patch_id IS NOT NULL;
+
+    ALTER TABLE commit_lines ADD COLUMN evidence TEXT NOT NULL DEFAULT 'none';
+    ALTER TABLE commit_lines ADD COLUMN source_sha TEXT;
+
+    CREATE TABLE commit_files (
+        commit_id INTEGER NOT NULL REFERENCES commits (id),
+        path      TEXT NOT NULL,
+        old_path  TEXT,
+        status    TEXT NOT NULL,
+        added     INTEGER NOT NULL,
+        removed   INTEGER NOT NULL,
+        excluded  TEXT,
+        PRIMARY KEY (commit_id, path)
+    );
+
+    CREATE TABLE line_fingerprints (
+        repo_id        INTEGER NOT NULL REFERENCES repositories (id),
+        fingerprint    INTEGER NOT NULL,
+        commit_id      INTEGER NOT NULL REFERENCES commits (id),
+        line           INTEGER NOT NULL,
+        class          TEXT NOT NULL,
+        interaction_id TEXT
+    );
+    CREATE INDEX line_fingerprints_by_value ON line_fingerprints (repo_id, fingerprint);
+
+    CREATE TABLE landings (
+        repo_id    INTEGER NOT NULL REFERENCES repositories (id),
+        commit_sha TEXT NOT NULL,
+        main_sha   TEXT NOT NULL,
+        via        TEXT NOT NULL,
+        lines      INTEGER NOT NULL,
+        landed_ms  INTEGER NOT NULL,
+        PRIMARY KEY (repo_id, commit_sha, main_sha)
+    );
+    CREATE INDEX landings_by_main ON landings (repo_id, main_sha);
+
+    CREATE TABLE link_state (
+        repo_id    INTEGER PRIMARY KEY REFERENCES repositories (id),
+        main_ref   TEXT,
+        main_tip   TEXT,
+        tips       TEXT NOT NULL,
+        reflog_ms  INTEGER NOT NULL,
+        updated_ms INTEGER NOT NULL
+    );
+    ",
 ];
 
 pub(super) fn user_version(conn: &Connection) -> rusqlite::Result<u32> {

@@ -51,6 +51,10 @@ pub struct FileSeen {
     /// the current text with the tool's replacements undone). `None` when the payload does not
     /// tell.
     pub before: Option<String>,
+    /// Before an edit: the content is exactly what git's index holds for the path, so a git
+    /// command (checkout, reset, merge, stash) may have written it rather than the person.
+    #[serde(default)]
+    pub matches_git: bool,
 }
 
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
@@ -115,10 +119,19 @@ pub fn observe(
                     }
                 };
                 let repo = git::discover(&path);
+                let rel_path = repo
+                    .as_ref()
+                    .and_then(|repo| git::relative_path(&repo.root, &path));
+                let matches_git = match (&content, &repo, &rel_path) {
+                    (Content::Text(text), Some(repo), Some(relative)) if !post => {
+                        git::index_id(&repo.root, relative)
+                            .is_some_and(|oid| oid == git::object_id(text.as_bytes()))
+                    }
+                    _ => false,
+                };
                 observation.files.push(FileSeen {
-                    rel_path: repo
-                        .as_ref()
-                        .and_then(|repo| git::relative_path(&repo.root, &path)),
+                    matches_git,
+                    rel_path,
                     repo_root: repo.map(|repo| repo.root.to_string_lossy().into_owned()),
                     path: path.to_string_lossy().into_owned(),
                     content,

@@ -4,8 +4,9 @@
 //! The rules (see `docs/hooks.md` and `docs/decisions.md`):
 //! - A prompt is a turn of the interaction `<agent>:<session id>`.
 //! - A pre-tool event brings the file's saved provenance up to date with the file on disk
-//!   (whatever changed since the last snapshot is the person's, [`Origin::Human`]), saves it,
-//!   and opens a bracket. The post-tool event attributes everything that changed since to the
+//!   (whatever changed since the last snapshot is the person's, [`Origin::Human`], unless the
+//!   file is exactly git's index version: then a git command may have written it and the change
+//!   is nobody's, [`Origin::Unknown`]), saves it, and opens a bracket. The post-tool event attributes everything that changed since to the
 //!   interaction ([`Origin::Ai`]) and closes the bracket. What is on disk is what counts, also
 //!   when the person changed the proposed edit before accepting it.
 //! - Without a pre event (Cursor's `afterFileEdit`), the file before the edit is rebuilt from
@@ -222,7 +223,12 @@ impl Step<'_, '_, '_> {
                     // A file too large or not text is not tracked; its bracket is still opened
                     // so that other sessions know it is being edited.
                     if let Some(text) = file.content.text() {
-                        let origin = self.gap_origin(&file.path, None)?;
+                        // What git wrote (a checkout, a stash, a merge) is nobody's we know of.
+                        let origin = if file.matches_git {
+                            Origin::Unknown
+                        } else {
+                            self.gap_origin(&file.path, None)?
+                        };
                         self.sync(file, text, &origin)?;
                     }
                     self.writer.open_bracket(&NewBracket {
@@ -527,6 +533,7 @@ impl Step<'_, '_, '_> {
             rel_path: Some(relative.to_owned()),
             content: Content::Unreadable,
             before: None,
+            matches_git: false,
         }
     }
 

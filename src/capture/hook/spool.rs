@@ -303,6 +303,7 @@ mod tests {
                     path: "/r/a.rs".to_owned(),
                     repo_root: Some("/r".to_owned()),
                     rel_path: Some("a.rs".to_owned()),
+                    matches_git: false,
                     content: if n % 2 == 0 {
                         Content::Text("t\n".to_owned())
                     } else {

@@ -280,6 +280,12 @@ pub fn status(state: &mut GlobalState) -> HandlerResult<StatusResult> {
             .iter()
             .map(|root| root.to_string_lossy().into_owned())
             .collect(),
+        linked_repositories: state
+            .linker
+            .watched()
+            .iter()
+            .map(|root| root.to_string_lossy().into_owned())
+            .collect(),
         position_encoding: conv::encoding_kind(state.encoding).as_str().to_owned(),
         counts: StatusCounts {
             open_documents: state.documents.len(),

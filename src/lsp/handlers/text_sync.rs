@@ -44,6 +44,7 @@ pub fn did_open(state: &mut GlobalState, params: DidOpenTextDocumentParams) -> H
         .as_ref()
         .filter(|root| state.seen_roots.insert((*root).clone()))
     {
+        state.linker.watch(root);
         state.recorder.record(
             "lsp.repository",
             &json!({ "root": root }).to_string(),

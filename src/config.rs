@@ -1,0 +1,89 @@
+//! `prodcode.toml` at a repository's root: per-project settings that travel with the code.
+//!
+//! ```toml
+//! [link]
+//! main = "trunk"                       # the main branch (default: the remote's HEAD, main, master)
+//! ignore = ["gen/**", "*.pb.go"]       # paths kept out of commit totals, as globs
+//! ```
+//!
+//! Invariant: a missing file is the default configuration; a file that does not parse is an
+//! error naming the file and the problem, never silently ignored. Unknown sections and keys are
+//! accepted, so an older prodcode reads a newer project's file.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+pub const FILE_NAME: &str = "prodcode.toml";
+
+#[derive(Clone, PartialEq, Eq, Debug, Default, Deserialize)]
+pub struct Config {
+    #[serde(default)]
+    pub link: LinkConfig,
+}
+
+#[derive(Clone, PartialEq, Eq, Debug, Default, Deserialize)]
+pub struct LinkConfig {
+    /// The main branch: a short name (`main`, `origin/main`) or a full ref.
+    pub main: Option<String>,
+    /// Globs (gitignore-like, matched against paths relative to the repository root) of files
+    /// whose lines are kept out of commit totals.
+    #[serde(default)]
+    pub ignore: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {message}", path.display())]
+pub struct ConfigError {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+/// Reads `prodcode.toml` in `root`; the default configuration when there is none.
+pub fn load(root: &Path) -> Result<Config, ConfigError> {
+    let path = root.join(FILE_NAME);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(Config::default());
+        }
+        Err(error) => {
+            return Err(ConfigError {
+                path,
+                message: format!("cannot read: {error}"),
+            });
+        }
+    };
+    parse(&text).map_err(|message| ConfigError { path, message })
+}
+
+pub fn parse(text: &str) -> Result<Config, String> {
+    toml::from_str(text).map_err(|error| error.to_string().trim_end().to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_link_section_and_tolerates_unknown_ones() {
+        let config = parse(
+            "[link]\nmain = \"trunk\"\nignore = [\"gen/**\"]\n\n[tools.diagnostics]\ncommand = \"x\"\n",
+        )
+        .unwrap();
+        assert_eq!(config.link.main.as_deref(), Some("trunk"));
+        assert_eq!(config.link.ignore, ["gen/**"]);
+        assert_eq!(parse("").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn a_bad_file_is_an_error_that_says_where() {
+        let error = parse("[link]\nignore = \"not a list\"\n").unwrap_err();
+        assert!(error.contains("ignore"), "{error}");
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(FILE_NAME), "[link\n").unwrap();
+        let error = load(dir.path()).unwrap_err();
+        assert!(error.to_string().contains("prodcode.toml"), "{error}");
+        assert_eq!(load(&dir.path().join("none")).unwrap(), Config::default());
+    }
+}

@@ -1,0 +1,421 @@
+//! The provenance of one commit's added lines, from three kinds of evidence in this order, each
+//! filling only the lines the ones before left `untracked`:
+//!
+//! 1. **Patch id.** A commit with the same patch id was linked before (this one is its rebased or
+//!    cherry-picked copy): its lines, file by file in order, when the counts agree.
+//! 2. **Snapshot.** The provenance recorded for the file as of the commit time, re-attached to
+//!    the committed text: lines equal to recorded ones get their provenance, others nothing.
+//! 3. **Fingerprint.** Other commits recorded the same content at the same path with exactly one
+//!    provenance (a squash commit carrying branch commits' lines); several provenances for the
+//!    same content is ambiguous and gives nothing.
+//!
+//! Nothing is read from the work tree: only the commit's blobs and what the store recorded.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use crate::attribution::TrackedText;
+use crate::git::{CommitChanges, CommitInfo, FileChange};
+use crate::model::{ContentHash, Provenance, expand_runs};
+use crate::store::{Evidence, LineRange, NewCommitFile, NewFingerprint, RepoId, Store, StoreError};
+
+use super::exclude::Excluder;
+use super::fingerprint::fingerprint;
+
+/// A commit time is whole seconds; snapshots saved during that second may precede the commit.
+const COMMIT_TIME_SLACK_MS: i64 = 999;
+/// Snapshots of one file looked at for one commit, newest first.
+const SNAPSHOT_HISTORY: usize = 64;
+
+/// One file's attributed lines.
+pub(super) struct FileResult {
+    pub path: String,
+    pub old_path: Option<String>,
+    pub status: &'static str,
+    pub added: u32,
+    pub removed: u32,
+    pub excluded: Option<&'static str>,
+}
+
+pub(super) struct Attributed {
+    pub files: Vec<FileResult>,
+    pub ranges: Vec<LineRange>,
+    /// `(fingerprint, line, provenance)` of every attributed line with enough content.
+    pub fingerprints: Vec<(i64, u32, Provenance)>,
+    /// Added lines outside excluded files, by class (`LineClass` order).
+    pub counts: [u32; 4],
+    pub excluded: u32,
+}
+
+impl Attributed {
+    pub fn file_rows(&self) -> Vec<NewCommitFile<'_>> {
+        self.files
+            .iter()
+            .map(|file| NewCommitFile {
+                path: &file.path,
+                old_path: file.old_path.as_deref(),
+                status: file.status,
+                added: file.added,
+                removed: file.removed,
+                excluded: file.excluded,
+            })
+            .collect()
+    }
+
+    pub fn fingerprint_rows(&self) -> Vec<NewFingerprint<'_>> {
+        self.fingerprints
+            .iter()
+            .map(|(fingerprint, line, provenance)| NewFingerprint {
+                fingerprint: *fingerprint,
+                line: *line,
+                provenance,
+            })
+            .collect()
+    }
+}
+
+/// What one added line is known to be.
+#[derive(Clone)]
+struct Found {
+    provenance: Provenance,
+    evidence: Evidence,
+    source: Option<String>,
+}
+
+impl Found {
+    fn nothing() -> Found {
+        Found {
+            provenance: Provenance::Untracked,
+            evidence: Evidence::None,
+            source: None,
+        }
+    }
+
+    fn known(&self) -> bool {
+        self.provenance != Provenance::Untracked
+    }
+}
+
+pub(super) fn attribute(
+    store: &Store,
+    root: &Path,
+    repo_id: RepoId,
+    excluder: &Excluder,
+    info: &CommitInfo,
+    changes: &CommitChanges,
+) -> Result<Attributed, StoreError> {
+    let copied = copied_lines(store, repo_id, info, changes)?;
+    let at_ms = info.committed_ms + COMMIT_TIME_SLACK_MS;
+    let mut result = Attributed {
+        files: Vec::new(),
+        ranges: Vec::new(),
+        fingerprints: Vec::new(),
+        counts: [0; 4],
+        excluded: 0,
+    };
+    for file in &changes.files {
+        let excluded = match file.kind {
+            crate::git::ChangeKind::Deleted => None,
+            _ => excluder.reason(&file.path, file.generated, file.binary),
+        };
+        result.files.push(FileResult {
+            path: file.path.clone(),
+            old_path: file.old_path.clone(),
+            status: file.kind.as_str(),
+            added: file.added.len() as u32,
+            removed: file.removed,
+            excluded,
+        });
+        if file.added.is_empty() {
+            continue;
+        }
+        if excluded.is_some() {
+            result.excluded += file.added.len() as u32;
+            continue;
+        }
+        let text = String::from_utf8_lossy(&file.new_text);
+        let lines: Vec<&str> = git_lines(&text);
+        let mut found = vec![Found::nothing(); file.added.len()];
+        if let Some((source, provenance)) = copied.get(file.path.as_str())
+            && provenance.len() == found.len()
+        {
+            for (slot, provenance) in found.iter_mut().zip(provenance) {
+                if *provenance != Provenance::Untracked {
+                    *slot = Found {
+                        provenance: provenance.clone(),
+                        evidence: Evidence::PatchId,
+                        source: Some(source.clone()),
+                    };
+                }
+            }
+        }
+        if found.iter().any(|slot| !slot.known()) {
+            from_snapshots(store, root, file, &text, at_ms, &mut found)?;
+        }
+        if found.iter().any(|slot| !slot.known()) {
+            from_fingerprints(store, repo_id, file, &lines, &mut found)?;
+        }
+        for (index, slot) in found.iter().enumerate() {
+            let line = file.added[index];
+            result.counts[slot.provenance.class() as usize] += 1;
+            if slot.known()
+                && let Some(content) = lines.get(line as usize - 1)
+                && let Some(value) = fingerprint(&file.path, content)
+            {
+                result
+                    .fingerprints
+                    .push((value, line, slot.provenance.clone()));
+            }
+        }
+        push_ranges(&mut result.ranges, &file.path, &file.added, found);
+    }
+    Ok(result)
+}
+
+/// The lines of `text` as git numbers them: split on `\n`, a final line without one counts.
+fn git_lines(text: &str) -> Vec<&str> {
+    let mut lines: Vec<&str> = text
+        .split_inclusive('\n')
+        .map(|line| {
+            let line = line.strip_suffix('\n').unwrap_or(line);
+            line.strip_suffix('\r').unwrap_or(line)
+        })
+        .collect();
+    if lines.is_empty() {
+        lines.push("");
+    }
+    lines
+}
+
+/// The added lines of the commit this one copies (same patch id, linked before), by path, in
+/// line order, with the copied commit's sha.
+fn copied_lines(
+    store: &Store,
+    repo_id: RepoId,
+    info: &CommitInfo,
+    changes: &CommitChanges,
+) -> Result<HashMap<String, (String, Vec<Provenance>)>, StoreError> {
+    let mut copied = HashMap::new();
+    let Some(patch_id) = changes.patch_id.as_deref() else {
+        return Ok(copied);
+    };
+    let original = store
+        .commits_with_patch_id(repo_id, patch_id)?
+        .into_iter()
+        .find(|commit| commit.sha != info.sha);
+    let Some(original) = original else {
+        return Ok(copied);
+    };
+    for range in store.commit_line_ranges(original.id)? {
+        let entry = copied
+            .entry(range.path.clone())
+            .or_insert_with(|| (original.sha.clone(), Vec::new()));
+        for _ in range.start_line..=range.end_line {
+            entry.1.push(range.provenance.clone());
+        }
+    }
+    Ok(copied)
+}
+
+/// Fills lines from the provenance recorded for the file as of the commit: the snapshot of exactly
+/// the committed text if there is one, else the newest, re-attached to the committed text; then,
+/// for lines that snapshot lacks (popped from a stash, restored by a checkout), the provenance
+/// that every older snapshot holding the same line agrees on.
+fn from_snapshots(
+    store: &Store,
+    root: &Path,
+    file: &FileChange,
+    text: &str,
+    at_ms: i64,
+    found: &mut [Found],
+) -> Result<(), StoreError> {
+    // The engine also ends lines at a lone `\r`; git does not. Numbering would disagree.
+    let lone_cr = text
+        .as_bytes()
+        .windows(2)
+        .any(|pair| pair[0] == b'\r' && pair[1] != b'\n')
+        || text.ends_with('\r');
+    if lone_cr {
+        return Ok(());
+    }
+    let mut recorded = Vec::new();
+    for path in std::iter::once(&file.path).chain(file.old_path.iter()) {
+        let absolute = root.join(path).to_string_lossy().into_owned();
+        recorded = store.snapshot_ids_before(&absolute, at_ms, SNAPSHOT_HISTORY)?;
+        if !recorded.is_empty() {
+            break;
+        }
+    }
+    let committed = ContentHash::of(text.as_bytes());
+    let chosen = recorded
+        .iter()
+        .find(|(_, hash)| *hash == committed)
+        .or(recorded.first());
+    let Some((chosen, _)) = chosen else {
+        return Ok(());
+    };
+    if let Some(snapshot) = store.snapshot(*chosen)? {
+        let tracked = crate::reattach::reattach(Some(&snapshot), text);
+        let provenance = tracked.provenance();
+        for (slot, line) in found.iter_mut().zip(&file.added) {
+            if let Some(known) = provenance.get(*line as usize - 1)
+                && !slot.known()
+                && *known != Provenance::Untracked
+            {
+                *slot = Found {
+                    provenance: known.clone(),
+                    evidence: Evidence::Snapshot,
+                    source: None,
+                };
+            }
+        }
+    }
+    if found.iter().all(Found::known) {
+        return Ok(());
+    }
+    // Line content -> the one provenance older snapshots give it (`None`: they disagree).
+    let mut memory: HashMap<String, Option<Provenance>> = HashMap::new();
+    for (id, _) in recorded.iter().filter(|(id, _)| id != chosen) {
+        let Some(snapshot) = store.snapshot(*id)? else {
+            continue;
+        };
+        let Some(old) = snapshot.text.as_deref().map(String::from_utf8_lossy) else {
+            continue;
+        };
+        let tracked = TrackedText::with_provenance(&old, expand_runs(&snapshot.runs));
+        for (index, provenance) in tracked.provenance().iter().enumerate() {
+            if *provenance == Provenance::Untracked {
+                continue;
+            }
+            let Some(content) = tracked.line_content(index as u32) else {
+                continue;
+            };
+            memory
+                .entry(content.trim_end_matches(['\r', '\n']).to_owned())
+                .and_modify(|seen| {
+                    if seen.as_ref() != Some(provenance) {
+                        *seen = None;
+                    }
+                })
+                .or_insert_with(|| Some(provenance.clone()));
+        }
+    }
+    let lines = git_lines(text);
+    for (slot, line) in found.iter_mut().zip(&file.added) {
+        if slot.known() {
+            continue;
+        }
+        let Some(content) = lines.get(*line as usize - 1) else {
+            continue;
+        };
+        // Too little content to say which line it is (`}`, blank): no evidence.
+        if fingerprint(&file.path, content).is_none() {
+            continue;
+        }
+        if let Some(Some(provenance)) = memory.get(*content) {
+            *slot = Found {
+                provenance: provenance.clone(),
+                evidence: Evidence::Snapshot,
+                source: None,
+            };
+        }
+    }
+    Ok(())
+}
+
+/// Fills lines whose content other commits recorded at the same path with one provenance.
+fn from_fingerprints(
+    store: &Store,
+    repo_id: RepoId,
+    file: &FileChange,
+    lines: &[&str],
+    found: &mut [Found],
+) -> Result<(), StoreError> {
+    let wanted: Vec<(usize, i64)> = found
+        .iter()
+        .enumerate()
+        .filter(|(_, slot)| !slot.known())
+        .filter_map(|(index, _)| {
+            let content = lines.get(file.added[index] as usize - 1)?;
+            Some((index, fingerprint(&file.path, content)?))
+        })
+        .collect();
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let values: Vec<i64> = wanted.iter().map(|(_, value)| *value).collect();
+    let matches = store.fingerprint_matches(repo_id, &values)?;
+    for (index, value) in wanted {
+        let Some(candidates) = matches.get(&value) else {
+            continue;
+        };
+        let first = &candidates[0];
+        if candidates
+            .iter()
+            .all(|candidate| candidate.provenance == first.provenance)
+        {
+            found[index] = Found {
+                provenance: first.provenance.clone(),
+                evidence: Evidence::Fingerprint,
+                source: Some(first.sha.clone()),
+            };
+        }
+    }
+    Ok(())
+}
+
+/// Groups consecutive added lines with the same provenance, evidence and source.
+fn push_ranges(ranges: &mut Vec<LineRange>, path: &str, added: &[u32], found: Vec<Found>) {
+    let mut current: Option<LineRange> = None;
+    for (line, slot) in added.iter().copied().zip(found) {
+        if let Some(range) = current.as_mut()
+            && range.end_line + 1 == line
+            && range.provenance == slot.provenance
+            && range.evidence == slot.evidence
+            && range.source_sha == slot.source
+        {
+            range.end_line = line;
+            continue;
+        }
+        ranges.extend(current.take());
+        current = Some(LineRange {
+            path: path.to_owned(),
+            start_line: line,
+            end_line: line,
+            provenance: slot.provenance,
+            evidence: slot.evidence,
+            source_sha: slot.source,
+        });
+    }
+    ranges.extend(current);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn git_numbers_lines_by_newlines() {
+        assert_eq!(git_lines("a\nb\r\nc"), ["a", "b", "c"]);
+        assert_eq!(git_lines("a\n"), ["a"]);
+        assert_eq!(git_lines(""), [""]);
+    }
+
+    #[test]
+    fn ranges_group_consecutive_lines_with_one_provenance() {
+        let ai = |id: &str| Found {
+            provenance: Provenance::Ai(crate::model::InteractionId::new(id)),
+            evidence: Evidence::Snapshot,
+            source: None,
+        };
+        let mut ranges = Vec::new();
+        push_ranges(
+            &mut ranges,
+            "a.rs",
+            &[1, 2, 4, 5, 6],
+            vec![ai("x"), ai("x"), ai("x"), ai("y"), Found::nothing()],
+        );
+        let spans: Vec<(u32, u32)> = ranges.iter().map(|r| (r.start_line, r.end_line)).collect();
+        assert_eq!(spans, [(1, 2), (4, 4), (5, 5), (6, 6)]);
+    }
+}

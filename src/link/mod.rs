@@ -1,0 +1,392 @@
+//! Linking recorded provenance to commits, and commits to the main branch.
+//!
+//! [`link`] finds the commits made since the last run (from every branch tip, remote-tracking
+//! branch and the reflogs, so amended and rebased-away commits are seen too), attributes each
+//! one's added lines (`attribute`), and follows the main branch: a commit lands when it becomes
+//! reachable from main, when main gains a copy of it (same patch id: rebase, cherry-pick), or when
+//! main gains a commit carrying its recorded lines (squash merges, by content fingerprint). An
+//! amended commit is replaced by its amendment and never lands itself.
+//!
+//! Invariants:
+//! - Decisions use commits, blobs and recorded provenance only, never the live work tree.
+//! - Idempotent and safe to run concurrently: every commit is written once, in its own
+//!   transaction, and a second run (or a racing one) finds nothing new.
+//! - Missing evidence is `untracked`; ambiguous evidence (one content, several provenances) too.
+
+mod attribute;
+mod exclude;
+mod fingerprint;
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+
+use crate::git::{GitError, Repo};
+use crate::store::{LinkState, NewCommit, RepoId, Store, StoreError};
+
+pub use exclude::Excluder;
+pub use fingerprint::fingerprint;
+
+/// History older than this before prodcode first saw a repository holds nothing recorded.
+const HISTORY_SLACK_MS: i64 = 24 * 60 * 60 * 1000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LinkError {
+    #[error(transparent)]
+    Git(#[from] GitError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error("{0}")]
+    Ignore(String),
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// The main branch, overriding `prodcode.toml` and the default.
+    pub main: Option<String>,
+}
+
+/// How a commit's work reached the main branch.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Via {
+    /// The commit itself is reachable from main (fast-forward, merge, committed on main).
+    Reachable,
+    /// A copy with the same patch id is (rebase, cherry-pick).
+    PatchId,
+    /// A commit carrying its recorded lines is (squash merge, local or on a server).
+    Squash,
+}
+
+impl Via {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Via::Reachable => "reachable",
+            Via::PatchId => "patch_id",
+            Via::Squash => "squash",
+        }
+    }
+}
+
+/// One commit linked by a run.
+#[derive(Clone, Debug)]
+pub struct Linked {
+    pub sha: String,
+    pub summary: String,
+    pub on_main: bool,
+    /// Added lines outside excluded files, by class in `LineClass::ALL` order.
+    pub counts: [u32; 4],
+    pub excluded: u32,
+}
+
+/// One landing found by a run.
+#[derive(Clone, Debug)]
+pub struct Landed {
+    /// The recorded commit whose work landed.
+    pub commit: String,
+    /// The commit on main that carries it.
+    pub main: String,
+    pub via: Via,
+    pub lines: u32,
+}
+
+#[derive(Clone, Debug)]
+pub struct Report {
+    pub root: PathBuf,
+    pub main_ref: Option<String>,
+    pub main_tip: Option<String>,
+    pub linked: Vec<Linked>,
+    pub landed: Vec<Landed>,
+    /// Commits that could not be read, with why.
+    pub skipped: Vec<(String, String)>,
+}
+
+/// Links everything new in `repo` since the last run. `progress` is told how many commits there
+/// are to attribute, then called after each.
+pub fn link(
+    store: &mut Store,
+    repo: &Repo,
+    options: &Options,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Report, LinkError> {
+    let root = repo.root().to_path_buf();
+    let root_text = root.to_string_lossy().into_owned();
+    let config = crate::config::load(&root)?;
+    let excluder = Excluder::new(&config.link.ignore).map_err(LinkError::Ignore)?;
+    let repo_id = store.write(|writer| writer.upsert_repository(&root_text))?;
+    let first_seen = store
+        .repository_id(&root_text)?
+        .map(|(_, first_seen)| first_seen)
+        .unwrap_or_else(crate::clock::now_ms);
+    let cutoff = first_seen - HISTORY_SLACK_MS;
+    let state = store.link_state(repo_id)?.unwrap_or_default();
+    let configured = options.main.as_deref().or(config.link.main.as_deref());
+    let main = repo.main_branch(configured);
+
+    // Everything reachable from a tip or a reflog entry and not from what the last run saw.
+    let tips = repo.tips()?;
+    let reflog = repo.reflog_since(state.reflog_ms.max(cutoff))?;
+    let zero = |sha: &str| sha.bytes().all(|b| b == b'0');
+    let mut starts: Vec<String> = tips.iter().map(|(_, sha)| sha.clone()).collect();
+    for entry in &reflog {
+        for sha in [&entry.old, &entry.new] {
+            if !zero(sha) {
+                starts.push(sha.clone());
+            }
+        }
+    }
+    if let Some((_, tip)) = &main {
+        starts.push(tip.clone());
+    }
+    starts.sort();
+    starts.dedup();
+    let hidden: Vec<String> = state.tips.iter().map(|(_, sha)| sha.clone()).collect();
+    let known = store.linked_shas(repo_id)?;
+    let candidates: Vec<String> = repo
+        .new_commits(&starts, &hidden, cutoff)?
+        .into_iter()
+        .filter(|sha| !known.contains(sha))
+        .collect();
+
+    // New on main since the last run: linked after the branch commits they may copy.
+    let main_new: Vec<String> = match &main {
+        Some((_, tip)) => {
+            let previous: Vec<String> = state.main_tip.iter().cloned().collect();
+            repo.new_commits(std::slice::from_ref(tip), &previous, cutoff)?
+        }
+        None => Vec::new(),
+    };
+    let on_main: HashSet<&str> = main_new.iter().map(String::as_str).collect();
+    let ordered: Vec<&String> = candidates
+        .iter()
+        .filter(|sha| !on_main.contains(sha.as_str()))
+        .chain(
+            candidates
+                .iter()
+                .filter(|sha| on_main.contains(sha.as_str())),
+        )
+        .collect();
+
+    let mut report = Report {
+        root: root.clone(),
+        main_ref: main.as_ref().map(|(name, _)| name.clone()),
+        main_tip: main.as_ref().map(|(_, tip)| tip.clone()),
+        linked: Vec::new(),
+        landed: Vec::new(),
+        skipped: Vec::new(),
+    };
+    let total = ordered.len();
+    progress(0, total);
+    for (done, sha) in ordered.into_iter().enumerate() {
+        match link_commit(store, repo, repo_id, &excluder, sha) {
+            Ok(Some(linked)) => report.linked.push(Linked {
+                on_main: on_main.contains(sha.as_str()),
+                ..linked
+            }),
+            Ok(None) => {}
+            // A commit git cannot diff (a shallow clone's boundary, a missing object) is left
+            // unlinked; the rest of the history still is.
+            Err(LinkError::Git(error)) => {
+                tracing::warn!("not linking {sha}: {error}");
+                report.skipped.push((sha.clone(), error.to_string()));
+            }
+            Err(error) => return Err(error),
+        }
+        progress(done + 1, total);
+    }
+
+    // Amended commits are replaced by their amendment.
+    let amended: Vec<(&str, &str)> = reflog
+        .iter()
+        .filter(|entry| entry.message.starts_with("commit (amend)") && !zero(&entry.old))
+        .map(|entry| (entry.old.as_str(), entry.new.as_str()))
+        .collect();
+    if !amended.is_empty() {
+        store.write(|writer| {
+            for (old, new) in &amended {
+                writer.mark_replaced(repo_id, old, new)?;
+            }
+            Ok(())
+        })?;
+    }
+
+    for sha in &main_new {
+        report
+            .landed
+            .extend(land(store, repo_id, sha, crate::clock::now_ms())?);
+    }
+
+    let new_state = LinkState {
+        main_ref: report.main_ref.clone(),
+        main_tip: report.main_tip.clone().or(state.main_tip),
+        tips,
+        reflog_ms: reflog
+            .iter()
+            .map(|entry| entry.ts_ms)
+            .max()
+            .unwrap_or(state.reflog_ms),
+    };
+    store.write(|writer| writer.save_link_state(repo_id, &new_state))?;
+    Ok(report)
+}
+
+/// Attributes and records one commit; `None` when another linker recorded it first.
+fn link_commit(
+    store: &mut Store,
+    repo: &Repo,
+    repo_id: RepoId,
+    excluder: &Excluder,
+    sha: &str,
+) -> Result<Option<Linked>, LinkError> {
+    let info = repo.commit(sha)?;
+    let changes = repo.changes(sha)?;
+    let attributed = attribute::attribute(store, repo.root(), repo_id, excluder, &info, &changes)?;
+    let reverts = reverted_commit(&info.message);
+    let commit = NewCommit {
+        repo_id,
+        sha,
+        parents: &info.parents,
+        author: &info.author,
+        author_ms: info.author_ms,
+        committed_ms: info.committed_ms,
+        summary: &info.summary,
+        patch_id: changes.patch_id.as_deref(),
+        reverts: reverts.as_deref(),
+        lines_added: attributed.counts.iter().sum(),
+        lines_excluded: attributed.excluded,
+        seen_ms: crate::clock::now_ms(),
+    };
+    let files = attributed.file_rows();
+    let fingerprints = attributed.fingerprint_rows();
+    let inserted = store
+        .write(|writer| writer.insert_commit(&commit, &files, &attributed.ranges, &fingerprints))?;
+    Ok(inserted.map(|_| Linked {
+        sha: sha.to_owned(),
+        summary: info.summary.clone(),
+        on_main: false,
+        counts: attributed.counts,
+        excluded: attributed.excluded,
+    }))
+}
+
+/// The commit git's `revert` names in its message.
+fn reverted_commit(message: &str) -> Option<String> {
+    let rest = message.split("This reverts commit ").nth(1)?;
+    let sha: String = rest.chars().take_while(char::is_ascii_hexdigit).collect();
+    (sha.len() >= 40).then_some(sha)
+}
+
+/// Records that main commit `sha` landed: itself, and the recorded commits whose work it carries.
+fn land(
+    store: &mut Store,
+    repo_id: RepoId,
+    sha: &str,
+    now_ms: i64,
+) -> Result<Vec<Landed>, LinkError> {
+    let Some(commit) = store.linked_commit(repo_id, sha)? else {
+        // Older than the history prodcode links: nothing recorded can be in it.
+        return Ok(Vec::new());
+    };
+    let ranges = store.commit_line_ranges(commit.id)?;
+    let own_lines: u32 = ranges
+        .iter()
+        .map(|range| range.end_line - range.start_line + 1)
+        .sum();
+    let mut landings = vec![Landed {
+        commit: sha.to_owned(),
+        main: sha.to_owned(),
+        via: Via::Reachable,
+        lines: own_lines,
+    }];
+
+    // Copies: commits with the same patch id that never reached main and were not amended away.
+    let copies: Vec<String> = match commit.patch_id.as_deref() {
+        Some(patch_id) => store
+            .commits_with_patch_id(repo_id, patch_id)?
+            .into_iter()
+            .filter(|other| other.sha != sha && !other.on_main && other.replaced_by.is_none())
+            .map(|other| other.sha)
+            .collect(),
+        None => Vec::new(),
+    };
+    for copy in copies {
+        landings.push(Landed {
+            commit: copy,
+            main: sha.to_owned(),
+            via: Via::PatchId,
+            lines: own_lines,
+        });
+    }
+
+    // Squash: branch commits whose recorded lines this commit carries, line by line; a line
+    // recorded by several commits with different provenance credits none of them.
+    if landings.len() == 1 && !commit.is_merge() {
+        let fingerprints = store.commit_fingerprints(commit.id)?;
+        let matches = store.fingerprint_matches(repo_id, &fingerprints)?;
+        let mut credited: HashMap<String, u32> = HashMap::new();
+        for value in &fingerprints {
+            let Some(candidates) = matches.get(value) else {
+                continue;
+            };
+            let others: Vec<_> = candidates
+                .iter()
+                .filter(|c| c.sha != sha && !c.on_main && !c.replaced)
+                .collect();
+            let Some(first) = others.first() else {
+                continue;
+            };
+            if others.iter().all(|c| c.provenance == first.provenance) {
+                let mut shas: Vec<&str> = others.iter().map(|c| c.sha.as_str()).collect();
+                shas.sort_unstable();
+                shas.dedup();
+                for other in shas {
+                    *credited.entry(other.to_owned()).or_default() += 1;
+                }
+            }
+        }
+        let mut credited: Vec<(String, u32)> = credited.into_iter().collect();
+        credited.sort();
+        for (other, lines) in credited {
+            landings.push(Landed {
+                commit: other,
+                main: sha.to_owned(),
+                via: Via::Squash,
+                lines,
+            });
+        }
+    }
+
+    let new = store.write(|writer| {
+        writer.mark_on_main(repo_id, sha)?;
+        let mut new = Vec::new();
+        for landing in &landings {
+            new.push(writer.record_landing(
+                repo_id,
+                &landing.commit,
+                &landing.main,
+                landing.via.as_str(),
+                landing.lines,
+                now_ms,
+            )?);
+        }
+        Ok(new)
+    })?;
+    Ok(landings
+        .into_iter()
+        .zip(new)
+        .filter_map(|(landing, new)| new.then_some(landing))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reverts_name_the_reverted_commit() {
+        let sha = "0123456789abcdef0123456789abcdef01234567";
+        let message = format!("Revert \"x\"\n\nThis reverts commit {sha}.\n");
+        assert_eq!(reverted_commit(&message).as_deref(), Some(sha));
+        assert_eq!(reverted_commit("plain"), None);
+    }
+}
