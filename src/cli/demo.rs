@@ -42,6 +42,7 @@ pub fn run(db: Option<PathBuf>, args: Args) -> anyhow::Result<ExitCode> {
             &db,
             super::blame::Args {
                 file: file.clone(),
+                rev: None,
                 json: false,
             },
         )?;

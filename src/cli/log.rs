@@ -1,18 +1,23 @@
-//! `prodcode log`: recent interactions with their prompts and AI edits.
+//! `prodcode log`: recent interactions with their prompts and AI edits; with `--landed`, only
+//! those whose AI lines are in commits on the main branch, with those commits.
 
 use std::path::Path;
 use std::process::ExitCode;
 
 use serde::Serialize;
 
-use crate::store::InteractionSummary;
 use crate::store::hooks::PromptRedaction;
+use crate::store::{InteractionSummary, LandedLines};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// How many interactions to show, newest first
     #[arg(long, short = 'n', default_value_t = 20)]
     pub limit: usize,
+    /// Only interactions whose AI lines landed on the main branch (as `prodcode link` found),
+    /// each with the commits that carry them
+    #[arg(long)]
+    pub landed: bool,
     /// Print JSON (see docs/cli.md)
     #[arg(long)]
     pub json: bool,
@@ -22,6 +27,7 @@ impl Default for Args {
     fn default() -> Args {
         Args {
             limit: 20,
+            landed: false,
             json: false,
         }
     }
@@ -51,6 +57,37 @@ struct InteractionJson {
     prompts: Vec<PromptJson>,
     edits: Vec<EditJson>,
     lines: Vec<TallyJson>,
+    /// With `--landed`: the commits on main that carry the interaction's AI lines.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    landed: Option<Vec<LandedJson>>,
+}
+
+#[derive(Serialize)]
+struct LandedJson {
+    commit: String,
+    via: String,
+    lines: AiLinesJson,
+    /// For human output only.
+    #[serde(skip)]
+    summary: Option<String>,
+}
+
+#[derive(Serialize)]
+struct AiLinesJson {
+    ai: u64,
+    ai_modified: u64,
+}
+
+fn landed_json(landed: LandedLines) -> LandedJson {
+    LandedJson {
+        commit: landed.commit,
+        via: landed.via,
+        lines: AiLinesJson {
+            ai: landed.ai,
+            ai_modified: landed.ai_modified,
+        },
+        summary: landed.summary,
+    }
 }
 
 #[derive(Serialize)]
@@ -145,15 +182,25 @@ fn to_json(interaction: InteractionSummary, redactions: Vec<PromptRedaction>) ->
                 deleted: tally.deleted,
             })
             .collect(),
+        landed: None,
     }
 }
 
 pub fn run(db: &Path, args: Args) -> anyhow::Result<ExitCode> {
     let mut interactions = Vec::new();
     if let Some(store) = super::open_existing(db)? {
-        for interaction in store.recent_interactions(args.limit)? {
-            let redactions = store.prompt_redactions(interaction.id.as_str())?;
-            interactions.push(to_json(interaction, redactions));
+        if args.landed {
+            for landed in store.landed_interactions(args.limit)? {
+                let redactions = store.prompt_redactions(landed.interaction.id.as_str())?;
+                let mut json = to_json(landed.interaction, redactions);
+                json.landed = Some(landed.landed.into_iter().map(landed_json).collect());
+                interactions.push(json);
+            }
+        } else {
+            for interaction in store.recent_interactions(args.limit)? {
+                let redactions = store.prompt_redactions(interaction.id.as_str())?;
+                interactions.push(to_json(interaction, redactions));
+            }
         }
     }
     if args.json {
@@ -164,7 +211,14 @@ pub fn run(db: &Path, args: Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if interactions.is_empty() {
-        println!("no interactions recorded yet in {}", db.display());
+        if args.landed {
+            println!(
+                "no interaction has lines on the main branch yet in {} (run `prodcode link`)",
+                db.display()
+            );
+        } else {
+            println!("no interactions recorded yet in {}", db.display());
+        }
     }
     for interaction in &interactions {
         let who = [interaction.agent.as_deref(), interaction.model.as_deref()]
@@ -207,6 +261,16 @@ pub fn run(db: &Path, args: Args) -> anyhow::Result<ExitCode> {
                     tally.path, tally.added, tally.modified, tally.deleted
                 );
             }
+        }
+        for landed in interaction.landed.iter().flatten() {
+            println!(
+                "    landed in {} {} ({}): ai {}, ai_modified {}",
+                super::stats::short(&landed.commit),
+                landed.summary.as_deref().unwrap_or(""),
+                landed.via,
+                landed.lines.ai,
+                landed.lines.ai_modified
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -6,10 +6,13 @@
 mod blame;
 mod demo;
 mod doctor;
+mod export;
 mod hook;
 mod import;
 mod install;
+mod link;
 mod log;
+mod stats;
 mod verify;
 
 use std::path::PathBuf;
@@ -58,10 +61,16 @@ pub enum Command {
     Install(install::Args),
     /// Backfill prompts and edits from Claude Code transcripts or Codex rollouts
     Import(import::Args),
+    /// Attribute new commits' lines and follow them until they land on the main branch
+    Link(link::Args),
     /// List recent interactions (prompts) with the AI edits they caused
     Log(log::Args),
-    /// Show the provenance of every line of a file as last saved through prodcode
+    /// Show the provenance of every line of a file, from its commits and what prodcode saved
     Blame(blame::Args),
+    /// Count added lines by class, agent, model and interaction over commits on main or a range
+    Stats(stats::Args),
+    /// Write provenance for other tools: Agent Trace records, one per commit
+    Export(export::Args),
     /// Check the hash chain of the event log; report the first tampered or missing event
     Verify(verify::Args),
     /// Check the installation: database path, schema version, writability, repositories seen
@@ -115,8 +124,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Hook(args) => hook::run(db, args),
         Command::Install(args) => install::run(args),
         Command::Import(args) => import::run(&db_path(db)?, args),
+        Command::Link(args) => link::run(&db_path(db)?, args),
         Command::Log(args) => log::run(&db_path(db)?, args),
         Command::Blame(args) => blame::run(&db_path(db)?, args),
+        Command::Stats(args) => stats::run(&db_path(db)?, args),
+        Command::Export(args) => export::run(&db_path(db)?, args),
         Command::Verify(args) => verify::run(&db_path(db)?, args),
         Command::Doctor(args) => doctor::run(db_path(db), args),
         Command::Demo(args) => demo::run(db, args),

@@ -23,12 +23,15 @@
 //! one transaction per [`Store::write`] call). Reads never block writers (WAL).
 //!
 //! Files: `schema.rs` (migrations), `chain.rs` (the event log and its verification), `writes.rs`
-//! (domain writes), `queries.rs` (typed reads), `runs.rs` (the JSON of stored provenance runs).
+//! (domain writes), `queries.rs` (typed reads), `reports.rs` (reads for `stats`, `blame`,
+//! `log --landed` and `export`), `runs.rs` (the JSON of stored provenance runs).
 
 mod chain;
+mod commits;
 pub mod hooks;
 mod imports;
 mod queries;
+mod reports;
 mod runs;
 mod schema;
 mod writes;
@@ -44,7 +47,12 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use crate::model::{ContentHash, InteractionId, ProvenanceRun};
 
 pub use chain::{ChainProblem, ProblemKind, Verification};
+pub use commits::{
+    Evidence, FingerprintMatch, LineRange, LinkState, LinkedCommit, NewCommit, NewCommitFile,
+    NewFingerprint,
+};
 pub use imports::{ImportFile, NewImportKey};
+pub use reports::{CommitReport, InteractionInfo, LandedInteraction, LandedLines, Landing};
 pub use schema::SCHEMA_VERSION;
 
 pub type RepoId = i64;
