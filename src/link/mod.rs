@@ -322,19 +322,13 @@ fn land(
     // recorded by several commits with different provenance credits none of them.
     if landings.len() == 1 && !commit.is_merge() {
         let fingerprints = store.commit_fingerprints(commit.id)?;
-        let matches = store.fingerprint_matches(repo_id, &fingerprints)?;
+        let matches = store.branch_matches_of(repo_id, commit.id)?;
         let mut credited: HashMap<String, u32> = HashMap::new();
         for value in &fingerprints {
-            let Some(candidates) = matches.get(value) else {
+            let Some(others) = matches.get(value) else {
                 continue;
             };
-            let others: Vec<_> = candidates
-                .iter()
-                .filter(|c| c.sha != sha && !c.on_main && !c.replaced)
-                .collect();
-            let Some(first) = others.first() else {
-                continue;
-            };
+            let first = &others[0];
             if others.iter().all(|c| c.provenance == first.provenance) {
                 let mut shas: Vec<&str> = others.iter().map(|c| c.sha.as_str()).collect();
                 shas.sort_unstable();

@@ -432,6 +432,48 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// For each attributed line of commit `commit_id` (by fingerprint), the lines with the same
+    /// fingerprint recorded by other commits that are not on main and were not amended away:
+    /// the branch commits a squash commit may carry. One query, however many lines.
+    pub fn branch_matches_of(
+        &self,
+        repo_id: RepoId,
+        commit_id: i64,
+    ) -> Result<HashMap<i64, Vec<FingerprintMatch>>, StoreError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT own.fingerprint, c.sha, other.class, other.interaction_id
+             FROM line_fingerprints AS own
+             JOIN line_fingerprints AS other
+                 ON other.repo_id = ?1 AND other.fingerprint = own.fingerprint
+                 AND other.commit_id != own.commit_id
+             JOIN commits AS c ON c.id = other.commit_id
+             WHERE own.commit_id = ?2 AND c.on_main = 0 AND c.replaced_by IS NULL
+             ORDER BY own.rowid, other.commit_id",
+        )?;
+        let rows = statement.query_map(params![repo_id, commit_id], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, Option<String>>(3)?,
+            ))
+        })?;
+        let mut found: HashMap<i64, Vec<FingerprintMatch>> = HashMap::new();
+        for row in rows {
+            let (fingerprint, sha, class, interaction) = row?;
+            let Some(class) = LineClass::parse(&class) else {
+                continue;
+            };
+            found.entry(fingerprint).or_default().push(FingerprintMatch {
+                sha,
+                on_main: false,
+                replaced: false,
+                provenance: Provenance::from_parts(class, interaction.as_deref()),
+            });
+        }
+        Ok(found)
+    }
+
     /// The recorded lines of other commits with each of `fingerprints`.
     pub fn fingerprint_matches(
         &self,

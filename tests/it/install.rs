@@ -607,7 +607,7 @@ fn git_hook_runs_on_commit_and_never_fails_it() {
     assert!(output.status.success());
     assert_eq!(String::from_utf8_lossy(&output.stdout), "");
     assert_eq!(String::from_utf8_lossy(&output.stderr), "");
-    assert_eq!(read(&log), "hook git\n", "ran once, with no input");
+    assert_eq!(wait_for(&log), "hook git\n", "ran once, with no input");
 
     let again = sandbox.ok(&[
         "git",
@@ -697,7 +697,7 @@ fn git_hook_keeps_a_users_shell_hook() {
     );
 
     commit(&root, "two\n");
-    assert_eq!(read(&log), "hook git\n");
+    assert_eq!(wait_for(&log), "hook git\n");
     let ran = read(&root.join(".git/user-hook-ran"));
     assert_eq!(
         ran.lines().count(),
@@ -738,7 +738,7 @@ fn git_hook_chains_a_hook_in_another_language() {
     assert_eq!(read(&chained), user);
 
     commit(&root, "two\n");
-    assert_eq!(read(&log), "hook git\n");
+    assert_eq!(wait_for(&log), "hook git\n");
     assert_eq!(read(&root.join(".git/perl-hook-ran")), "ran\n");
 
     sandbox.ok(&["--uninstall", "git", "--project-dir", dir]);
@@ -852,4 +852,17 @@ fn a_bare_exe_name_is_kept_for_shared_project_files() {
     // Installing with the absolute path later updates the same entries, no duplicates.
     let report = sandbox.json(&["copilot", "--scope", "project", "--exe", EXE]);
     assert!(statuses(&report).iter().all(|status| status == "updated"));
+}
+
+/// The log a recorder started in the background by git's `post-commit` hook writes, once it has
+/// written it (the hook does not make the commit wait for prodcode).
+fn wait_for(log: &Path) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        if text.ends_with('\n') || std::time::Instant::now() > deadline {
+            return text;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
 }

@@ -21,8 +21,9 @@ pub(crate) fn block(program: &str) -> String {
     format!(
         "{BEGIN}\n\
          # Added by `prodcode install git`; `prodcode install --uninstall git` removes it.\n\
-         # Records the commit for prodcode. Reads no input, prints nothing, never fails the commit.\n\
-         {program} hook git </dev/null >/dev/null 2>&1 || true\n\
+         # Records the commit for prodcode in the background: reads no input, prints nothing,\n\
+         # never fails or delays the commit.\n\
+         {program} hook git </dev/null >/dev/null 2>&1 &\n\
          {END}\n"
     )
 }
