@@ -14,9 +14,9 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use crate::attribution::TrackedText;
 use crate::git::{CommitChanges, CommitInfo, FileChange};
-use crate::model::{ContentHash, Provenance, expand_runs};
+use crate::model::{ContentHash, Provenance};
+use crate::reattach::LineMemory;
 use crate::store::{Evidence, LineRange, NewCommitFile, NewFingerprint, RepoId, Store, StoreError};
 
 use super::exclude::Excluder;
@@ -247,11 +247,17 @@ fn from_snapshots(
         }
     }
     let committed = ContentHash::of(text.as_bytes());
-    let chosen = recorded
+    let exact = recorded
         .iter()
         .find(|(_, hash)| *hash == committed)
-        .or(recorded.first());
-    let Some((chosen, _)) = chosen else {
+        .cloned();
+    // A commit dated behind the snapshots it was made from (a skewed clock, a set
+    // GIT_COMMITTER_DATE): the first later snapshot of exactly the committed text.
+    let exact = match exact {
+        Some(found) => Some(found),
+        None => later_exact(store, root, file, at_ms, &committed)?,
+    };
+    let Some((chosen, _)) = exact.as_ref().or(recorded.first()) else {
         return Ok(());
     };
     if let Some(snapshot) = store.snapshot(*chosen)? {
@@ -273,33 +279,12 @@ fn from_snapshots(
     if found.iter().all(Found::known) {
         return Ok(());
     }
-    // Line content -> the one provenance older snapshots give it (`None`: they disagree).
-    let mut memory: HashMap<String, Option<Provenance>> = HashMap::new();
-    for (id, _) in recorded.iter().filter(|(id, _)| id != chosen) {
-        let Some(snapshot) = store.snapshot(*id)? else {
-            continue;
-        };
-        let Some(old) = snapshot.text.as_deref().map(String::from_utf8_lossy) else {
-            continue;
-        };
-        let tracked = TrackedText::with_provenance(&old, expand_runs(&snapshot.runs));
-        for (index, provenance) in tracked.provenance().iter().enumerate() {
-            if *provenance == Provenance::Untracked {
-                continue;
-            }
-            let Some(content) = tracked.line_content(index as u32) else {
-                continue;
-            };
-            memory
-                .entry(content.trim_end_matches(['\r', '\n']).to_owned())
-                .and_modify(|seen| {
-                    if seen.as_ref() != Some(provenance) {
-                        *seen = None;
-                    }
-                })
-                .or_insert_with(|| Some(provenance.clone()));
-        }
-    }
+    let older: Vec<_> = recorded
+        .iter()
+        .filter(|(id, _)| id != chosen)
+        .filter_map(|(id, _)| store.snapshot(*id).transpose())
+        .collect::<Result<_, _>>()?;
+    let memory = LineMemory::from_snapshots(&older);
     let lines = git_lines(text);
     for (slot, line) in found.iter_mut().zip(&file.added) {
         if slot.known() {
@@ -308,11 +293,7 @@ fn from_snapshots(
         let Some(content) = lines.get(*line as usize - 1) else {
             continue;
         };
-        // Too little content to say which line it is (`}`, blank): no evidence.
-        if fingerprint(&file.path, content).is_none() {
-            continue;
-        }
-        if let Some(Some(provenance)) = memory.get(*content) {
+        if let Some(provenance) = memory.recall(content) {
             *slot = Found {
                 provenance: provenance.clone(),
                 evidence: Evidence::Snapshot,
@@ -321,6 +302,21 @@ fn from_snapshots(
         }
     }
     Ok(())
+}
+
+/// The oldest snapshot saved after `at_ms` whose text is exactly `committed`.
+fn later_exact(
+    store: &Store,
+    root: &Path,
+    file: &FileChange,
+    at_ms: i64,
+    committed: &ContentHash,
+) -> Result<Option<(i64, ContentHash)>, StoreError> {
+    let absolute = root.join(&file.path).to_string_lossy().into_owned();
+    Ok(store
+        .snapshot_ids_after(&absolute, at_ms, SNAPSHOT_HISTORY)?
+        .into_iter()
+        .find(|(_, hash)| hash == committed))
 }
 
 /// Fills lines whose content other commits recorded at the same path with one provenance.

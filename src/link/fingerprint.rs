@@ -6,19 +6,11 @@
 //! plenty to find candidates, and a collision can only make a match ambiguous, which fails
 //! closed. Lines with too little content to identify anything (`}`, `);`, blank) get none.
 
-/// Fewer alphanumeric characters than this and a line says nothing about where it came from.
-const MIN_ALNUM: usize = 4;
-
 pub fn fingerprint(path: &str, line: &str) -> Option<i64> {
-    let normalized: Vec<&str> = line.split_whitespace().collect();
-    let alnum = normalized
-        .iter()
-        .flat_map(|word| word.chars())
-        .filter(|c| c.is_alphanumeric())
-        .count();
-    if alnum < MIN_ALNUM {
+    if !crate::reattach::identifies(line) {
         return None;
     }
+    let normalized: Vec<&str> = line.split_whitespace().collect();
     let mut context = ring::digest::Context::new(&ring::digest::SHA256);
     context.update(path.as_bytes());
     context.update(b"\0");

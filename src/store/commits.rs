@@ -464,12 +464,15 @@ impl Store {
             let Some(class) = LineClass::parse(&class) else {
                 continue;
             };
-            found.entry(fingerprint).or_default().push(FingerprintMatch {
-                sha,
-                on_main: false,
-                replaced: false,
-                provenance: Provenance::from_parts(class, interaction.as_deref()),
-            });
+            found
+                .entry(fingerprint)
+                .or_default()
+                .push(FingerprintMatch {
+                    sha,
+                    on_main: false,
+                    replaced: false,
+                    provenance: Provenance::from_parts(class, interaction.as_deref()),
+                });
         }
         Ok(found)
     }
@@ -532,6 +535,31 @@ impl Store {
         let mut statement = self.conn.prepare_cached(
             "SELECT id, content_hash FROM provenance_snapshots
              WHERE path = ?1 AND ts_ms <= ?2 ORDER BY id DESC LIMIT ?3",
+        )?;
+        let rows = statement.query_map(params![path, at_ms, limit as i64], |row| {
+            Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+        })?;
+        let mut found = Vec::new();
+        for row in rows {
+            let (id, hash) = row?;
+            let hash = ContentHash::from_hex(&hash)
+                .ok_or_else(|| StoreError::Corrupt(format!("snapshot {id}: hash {hash:?}")))?;
+            found.push((id, hash));
+        }
+        Ok(found)
+    }
+
+    /// Up to `limit` snapshots of `path` saved after `at_ms`, oldest first, as their ids and
+    /// content hashes.
+    pub fn snapshot_ids_after(
+        &self,
+        path: &str,
+        at_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<(i64, ContentHash)>, StoreError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT id, content_hash FROM provenance_snapshots
+             WHERE path = ?1 AND ts_ms > ?2 ORDER BY id LIMIT ?3",
         )?;
         let rows = statement.query_map(params![path, at_ms, limit as i64], |row| {
             Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
