@@ -16,3 +16,4 @@ pub mod lsp;
 pub mod model;
 pub mod reattach;
 pub mod store;
+pub mod tools;

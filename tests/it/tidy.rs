@@ -71,6 +71,10 @@ fn every_module_is_in_the_architecture_doc() {
         "cli",
         "reattach",
         "demo",
+        "capture",
+        "config",
+        "link",
+        "tools",
     ] {
         assert!(
             doc.contains(&format!("### `{module}`")),
