@@ -293,6 +293,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
         interaction_id TEXT
     );
     CREATE INDEX line_fingerprints_by_value ON line_fingerprints (repo_id, fingerprint);
+    CREATE INDEX line_fingerprints_by_commit ON line_fingerprints (commit_id);
 
     CREATE TABLE landings (
         repo_id    INTEGER NOT NULL REFERENCES repositories (id),
