@@ -532,21 +532,13 @@ impl Store {
         at_ms: i64,
         limit: usize,
     ) -> Result<Vec<(i64, ContentHash)>, StoreError> {
-        let mut statement = self.conn.prepare_cached(
+        self.snapshot_ids(
             "SELECT id, content_hash FROM provenance_snapshots
              WHERE path = ?1 AND ts_ms <= ?2 ORDER BY id DESC LIMIT ?3",
-        )?;
-        let rows = statement.query_map(params![path, at_ms, limit as i64], |row| {
-            Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
-        })?;
-        let mut found = Vec::new();
-        for row in rows {
-            let (id, hash) = row?;
-            let hash = ContentHash::from_hex(&hash)
-                .ok_or_else(|| StoreError::Corrupt(format!("snapshot {id}: hash {hash:?}")))?;
-            found.push((id, hash));
-        }
-        Ok(found)
+            path,
+            at_ms,
+            limit,
+        )
     }
 
     /// Up to `limit` snapshots of `path` saved after `at_ms`, oldest first, as their ids and
@@ -557,10 +549,23 @@ impl Store {
         at_ms: i64,
         limit: usize,
     ) -> Result<Vec<(i64, ContentHash)>, StoreError> {
-        let mut statement = self.conn.prepare_cached(
+        self.snapshot_ids(
             "SELECT id, content_hash FROM provenance_snapshots
              WHERE path = ?1 AND ts_ms > ?2 ORDER BY id LIMIT ?3",
-        )?;
+            path,
+            at_ms,
+            limit,
+        )
+    }
+
+    fn snapshot_ids(
+        &self,
+        sql: &str,
+        path: &str,
+        at_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<(i64, ContentHash)>, StoreError> {
+        let mut statement = self.conn.prepare_cached(sql)?;
         let rows = statement.query_map(params![path, at_ms, limit as i64], |row| {
             Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
         })?;

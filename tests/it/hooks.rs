@@ -3,77 +3,12 @@
 //! repositories, a real SQLite file; results read back through `prodcode log` and
 //! `prodcode blame`, as a user would.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-use crate::support::{Workspace, bin, git};
-
-/// A fixture with its `{{name}}` placeholders filled (values JSON-escaped).
-fn fixture(name: &str, vars: &[(&str, &str)]) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/hooks")
-        .join(name);
-    let mut text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
-    for (key, value) in vars {
-        let escaped = serde_json::to_string(value).unwrap();
-        text = text.replace(&format!("{{{{{key}}}}}"), &escaped[1..escaped.len() - 1]);
-    }
-    assert!(
-        !text.contains("{{"),
-        "unfilled placeholder in {name}: {text}"
-    );
-    text
-}
-
-/// What an agent must read on stdout: nothing, or `{}` for the agents that parse JSON.
-fn expected_reply(agent: &str) -> &'static str {
-    match agent {
-        "cursor" | "gemini" => "{}\n",
-        _ => "",
-    }
-}
-
-/// Runs `prodcode hook <agent>` in `cwd` with `payload` on stdin, and checks what every call
-/// must do whatever happens: exit 0, the agent's harmless reply, nothing on stderr.
-fn run_hook(db: &Path, cwd: &Path, agent: &str, payload: &str) -> Output {
-    let mut child = Command::new(bin())
-        .args(["hook", agent, "--db"])
-        .arg(db)
-        .current_dir(cwd)
-        .env_remove("PRODCODE_DB")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(payload.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "hook {agent} exited {:?}",
-        output.status
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&output.stdout),
-        expected_reply(agent),
-        "stdout of hook {agent}"
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&output.stderr),
-        "",
-        "stderr of hook {agent}"
-    );
-    output
-}
+use crate::support::{Workspace, bin, git, hook_fixture as fixture, run_hook};
 
 /// One agent session: fills the session, cwd and home placeholders of its fixtures.
 struct Session {

@@ -306,9 +306,17 @@ pub fn hook_fixture(name: &str, vars: &[(&str, &str)]) -> String {
     text
 }
 
-/// Runs `prodcode hook <agent>` in `cwd` with `payload` on stdin; it must exit 0 and say nothing
-/// on stderr.
-pub fn run_hook(db: &Path, cwd: &Path, agent: &str, payload: &str) {
+/// What an agent must read on stdout: nothing, or `{}` for the agents that parse JSON.
+pub fn expected_reply(agent: &str) -> &'static str {
+    match agent {
+        "cursor" | "gemini" => "{}\n",
+        _ => "",
+    }
+}
+
+/// Runs `prodcode hook <agent>` in `cwd` with `payload` on stdin, and checks what every call
+/// must do whatever happens: exit 0, the agent's harmless reply, nothing on stderr.
+pub fn run_hook(db: &Path, cwd: &Path, agent: &str, payload: &str) -> Output {
     use std::io::Write;
     let mut child = Command::new(bin())
         .args(["hook", agent, "--db"])
@@ -328,11 +336,21 @@ pub fn run_hook(db: &Path, cwd: &Path, agent: &str, payload: &str) {
         .unwrap();
     let output = child.wait_with_output().unwrap();
     assert!(
-        output.status.success() && output.stderr.is_empty(),
-        "hook {agent} exited {:?}: {}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
+        output.status.success(),
+        "hook {agent} exited {:?}",
+        output.status
     );
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        expected_reply(agent),
+        "stdout of hook {agent}"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "",
+        "stderr of hook {agent}"
+    );
+    output
 }
 
 /// A Claude Code session driven through `prodcode hook claude` with the fixtures of
