@@ -116,8 +116,6 @@ impl LinkedCommit {
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct FingerprintMatch {
     pub sha: String,
-    pub on_main: bool,
-    pub replaced: bool,
     pub provenance: Provenance,
 }
 
@@ -469,8 +467,6 @@ impl Store {
                 .or_default()
                 .push(FingerprintMatch {
                     sha,
-                    on_main: false,
-                    replaced: false,
                     provenance: Provenance::from_parts(class, interaction.as_deref()),
                 });
         }
@@ -484,7 +480,7 @@ impl Store {
         fingerprints: &[i64],
     ) -> Result<HashMap<i64, Vec<FingerprintMatch>>, StoreError> {
         let mut statement = self.conn.prepare_cached(
-            "SELECT c.sha, c.on_main, c.replaced_by IS NOT NULL, f.class, f.interaction_id
+            "SELECT c.sha, f.class, f.interaction_id
              FROM line_fingerprints f JOIN commits c ON c.id = f.commit_id
              WHERE f.repo_id = ?1 AND f.fingerprint = ?2 ORDER BY f.commit_id",
         )?;
@@ -494,14 +490,12 @@ impl Store {
             let rows = statement.query_map(params![repo_id, fingerprint], |row| {
                 Ok((
                     row.get::<_, String>(0)?,
-                    row.get::<_, bool>(1)?,
-                    row.get::<_, bool>(2)?,
-                    row.get::<_, String>(3)?,
-                    row.get::<_, Option<String>>(4)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, Option<String>>(2)?,
                 ))
             })?;
             for row in rows {
-                let (sha, on_main, replaced, class, interaction) = row?;
+                let (sha, class, interaction) = row?;
                 let Some(class) = LineClass::parse(&class) else {
                     continue;
                 };
@@ -510,18 +504,11 @@ impl Store {
                     .or_default()
                     .push(FingerprintMatch {
                         sha,
-                        on_main,
-                        replaced,
                         provenance: Provenance::from_parts(class, interaction.as_deref()),
                     });
             }
         }
         Ok(found)
-    }
-
-    /// The newest snapshot of the file at absolute path `path` saved at or before `at_ms`.
-    pub fn snapshot_at(&self, path: &str, at_ms: i64) -> Result<Option<Snapshot>, StoreError> {
-        super::queries::latest_snapshot_on(&self.conn, path, Some(at_ms))
     }
 
     /// Up to `limit` snapshots of `path` saved at or before `at_ms`, newest first, as their ids

@@ -132,8 +132,13 @@ fn run(config: &Config, call: &Call<'_>, payload_out: &mut Option<String>) -> Re
     let mut store = match open(db, config.busy_timeout) {
         Ok(store) => store,
         Err(error) => {
-            let observation =
-                observe::observe(event.clone(), redactions.clone(), call.received_ms, None);
+            let observation = observe::observe(
+                event.clone(),
+                redactions.clone(),
+                call.received_ms,
+                None,
+                &|_| None,
+            );
             let payload = git_payload(&observation).unwrap_or(payload);
             let spooled = spool.push(&Entry::new(
                 call.agent,
@@ -147,7 +152,17 @@ fn run(config: &Config, call: &Call<'_>, payload_out: &mut Option<String>) -> Re
         }
     };
     let previous = shell_manifest(&store, &event);
-    let observation = observe::observe(event, redactions, call.received_ms, previous.as_ref());
+    let saved = |path: &str| {
+        let latest = store.snapshot_ids_before(path, i64::MAX, 1).ok()?;
+        latest.into_iter().next().map(|(_, hash)| hash)
+    };
+    let observation = observe::observe(
+        event,
+        redactions,
+        call.received_ms,
+        previous.as_ref(),
+        &saved,
+    );
     let payload = git_payload(&observation).unwrap_or(payload);
     let current = Entry::new(call.agent, call.received_ms, payload, Some(observation));
     let pending = spool.pending(call.received_ms);

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::event::{Action, HookEvent, Target, undo_replacements};
 use super::worktree::{self, MAX_FILE_BYTES, Manifest, Scan};
 use crate::git;
+use crate::model::ContentHash;
 
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub struct Observation {
@@ -79,11 +80,14 @@ impl Content {
 
 /// Reads what `event` needs. `previous` is the work-tree manifest of the shell bracket a post
 /// event closes, when the store could give it (unchanged files are then not read again).
+/// `saved` gives the content hash of a file's latest snapshot, so that git is asked about a
+/// file's index entry only when the file changed since (the common case asks nothing).
 pub fn observe(
     event: HookEvent,
     redactions: Vec<(String, u32)>,
     received_ms: i64,
     previous: Option<&Manifest>,
+    saved: &dyn Fn(&str) -> Option<ContentHash>,
 ) -> Observation {
     let repo = event.cwd.as_deref().and_then(repo_seen);
     let mut observation = Observation {
@@ -123,7 +127,11 @@ pub fn observe(
                     .as_ref()
                     .and_then(|repo| git::relative_path(&repo.root, &path));
                 let matches_git = match (&content, &repo, &rel_path) {
-                    (Content::Text(text), Some(repo), Some(relative)) if !post => {
+                    (Content::Text(text), Some(repo), Some(relative))
+                        if !post
+                            && saved(&path.to_string_lossy())
+                                != Some(ContentHash::of(text.as_bytes())) =>
+                    {
                         git::index_id(&repo.root, relative)
                             .is_some_and(|oid| oid == git::object_id(text.as_bytes()))
                     }
