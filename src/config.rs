@@ -20,6 +20,9 @@ pub const FILE_NAME: &str = "prodcode.toml";
 pub struct Config {
     #[serde(default)]
     pub link: LinkConfig,
+    /// `[tools]`: test, diagnostics and format commands and language servers.
+    #[serde(default)]
+    pub tools: crate::tools::toolbox::ToolsConfig,
 }
 
 #[derive(Clone, PartialEq, Eq, Debug, Default, Deserialize)]

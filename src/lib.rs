@@ -13,6 +13,7 @@ pub mod demo;
 pub mod git;
 pub mod link;
 pub mod lsp;
+pub mod mcp;
 pub mod model;
 pub mod reattach;
 pub mod store;

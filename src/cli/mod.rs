@@ -12,7 +12,10 @@ mod import;
 mod install;
 mod link;
 mod log;
+mod mcp;
 mod stats;
+mod tool;
+mod toolbox;
 mod verify;
 
 use std::path::PathBuf;
@@ -55,6 +58,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the language-server daemon on stdin/stdout (started by your editor)
     Lsp,
+    /// Serve the tools (diagnostics, tests, navigation, format, search) to agents over MCP
+    Mcp(mcp::Args),
     /// Record one agent hook payload from stdin (called by the agent; never fails it)
     Hook(hook::Args),
     /// Write (or remove) prodcode's hooks in an agent's configuration, or git's post-commit hook
@@ -71,6 +76,8 @@ pub enum Command {
     Stats(stats::Args),
     /// Write provenance for other tools: Agent Trace records, one per commit
     Export(export::Args),
+    /// Call one tool (diagnostics, tests, navigation, format, search) and print its answer
+    Tool(tool::Args),
     /// Check the hash chain of the event log; report the first tampered or missing event
     Verify(verify::Args),
     /// Check the installation: database path, schema version, writability, repositories seen
@@ -121,6 +128,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ExitCode::from(1)
             })
         }
+        Command::Mcp(args) => mcp::run(db, args),
+        Command::Tool(args) => tool::run(db, args),
         Command::Hook(args) => hook::run(db, args),
         Command::Install(args) => install::run(args),
         Command::Import(args) => import::run(&db_path(db)?, args),

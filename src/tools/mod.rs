@@ -14,7 +14,14 @@
 //! - Errors carry a message that tells the agent what to do next (install a tool, add a
 //!   `[tools.tests]` command to `prodcode.toml`).
 
+pub mod diagnostics;
 pub mod exec;
+pub mod format;
+pub mod index;
+pub mod langserver;
+pub mod nav;
 pub mod runner;
+mod schemas;
 pub mod search;
+pub mod toolbox;
 pub mod workspace;

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the third-party programs the tests drive, into target/ci-tools (idempotent):
+# - a Python venv with the official MCP SDK (the real MCP client), pytest and ruff;
+# - pyright, typescript and typescript-language-server from npm (real checkers and servers).
+# Prints the directories to put on PATH. Only the package registries are contacted.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tools="$PWD/target/ci-tools"
+mkdir -p "$tools"
+
+if [ ! -x "$tools/venv/bin/python" ] || ! "$tools/venv/bin/python" -c 'import mcp, pytest' 2>/dev/null \
+   || [ ! -x "$tools/venv/bin/ruff" ]; then
+  python3 -m venv "$tools/venv"
+  "$tools/venv/bin/pip" install --quiet --disable-pip-version-check 'mcp>=1.9,<2' 'pytest>=8,<9' 'ruff>=0.6,<1' >&2
+fi
+
+if [ ! -x "$tools/node/node_modules/.bin/pyright-langserver" ] \
+   || [ ! -x "$tools/node/node_modules/.bin/typescript-language-server" ] \
+   || [ ! -x "$tools/node/node_modules/.bin/tsc" ]; then
+  mkdir -p "$tools/node"
+  npm install --silent --no-audit --no-fund --prefix "$tools/node" \
+    pyright@1 typescript@5 typescript-language-server@4 >&2
+fi
+
+echo "$tools/venv/bin:$tools/node/node_modules/.bin"
