@@ -121,7 +121,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             // The daemon runs even when no database path can be found: it still serves text and
             // provenance, and says in `prodcode/status` why nothing is recorded.
             let db_path = db_path(db).ok();
-            let clean = crate::lsp::run(crate::lsp::Config { db_path });
+            let recorder_db = db_path.clone();
+            let open_toolbox: crate::lsp::OpenToolbox =
+                Box::new(move |root| toolbox::open(recorder_db.clone(), Some(root)));
+            let clean = crate::lsp::run(crate::lsp::Config {
+                db_path,
+                open_toolbox,
+            });
             Ok(if clean {
                 ExitCode::SUCCESS
             } else {

@@ -20,21 +20,24 @@ use std::path::PathBuf;
 use crossbeam_channel::{RecvTimeoutError, TryRecvError};
 use lsp_server::{ErrorCode, Message, Notification, Request, RequestId, Response};
 use lsp_types::{
-    DidChangeWorkspaceFoldersParams, InitializeParams, InitializeResult, SaveOptions,
+    DidChangeWorkspaceFoldersParams, ExecuteCommandOptions, InitializeParams, InitializeResult, SaveOptions,
     ServerCapabilities, ServerInfo, TextDocumentSyncCapability, TextDocumentSyncKind,
     TextDocumentSyncOptions, TextDocumentSyncSaveOptions,
 };
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
-use handlers::{HandlerError, HandlerResult, extensions, external, text_sync};
+use handlers::{HandlerError, HandlerResult, extensions, external, text_sync, tools};
 use recorder::Recorder;
+pub use state::OpenToolbox;
 use state::GlobalState;
 use transport::{Incoming, Transport};
 
 pub struct Config {
     /// The database to record into; `None` runs without one (nothing is written).
     pub db_path: Option<PathBuf>,
+    /// Opens the tools of a workspace root for `workspace/executeCommand`.
+    pub open_toolbox: state::OpenToolbox,
 }
 
 /// Serves LSP on stdin/stdout until the client says `exit` or closes the pipe. `true` when the
@@ -49,7 +52,12 @@ pub fn run(config: Config) -> bool {
 /// The message loop, over any transport; returns whether `shutdown` came before the end.
 pub fn serve(config: Config, transport: &Transport) -> bool {
     let recorder = Recorder::open(config.db_path.clone());
-    let mut state = GlobalState::new(transport.outgoing.clone(), recorder, config.db_path);
+    let mut state = GlobalState::new(
+        transport.outgoing.clone(),
+        recorder,
+        config.db_path,
+        config.open_toolbox,
+    );
     while let Some(item) = next(&mut state, transport) {
         let exit = handle_item(&mut state, item);
         if state.last_poll.elapsed() >= external::POLL_EVERY {
@@ -203,6 +211,15 @@ fn handle_request(state: &mut GlobalState, request: Request) -> Option<Response>
             parse(params).and_then(|params| to_value(extensions::provenance(state, params)))
         }
         ext::STATUS => to_value(extensions::status(state)),
+        "workspace/executeCommand" => {
+            // Answered later, from the tool's own thread.
+            return match parse(params)
+                .and_then(|params| tools::execute_command(state, id.clone(), params))
+            {
+                Ok(()) => None,
+                Err(error) => Some(Response::new_err(id, error.code as i32, error.message)),
+            };
+        }
         _ => Err(HandlerError {
             code: ErrorCode::MethodNotFound,
             message: format!("unknown method {method}"),
@@ -314,6 +331,10 @@ fn initialize(state: &mut GlobalState, id: RequestId, params: serde_json::Value)
     for root in state.roots.clone() {
         state.linker.watch(&root);
     }
+    state.client = params.client_info.as_ref().map(|info| match &info.version {
+        Some(version) => format!("{} {version}", info.name),
+        None => info.name.clone(),
+    });
     state.initialized = true;
     let capabilities = ServerCapabilities {
         position_encoding: Some(conv::encoding_kind(state.encoding)),
@@ -327,6 +348,10 @@ fn initialize(state: &mut GlobalState, id: RequestId, params: serde_json::Value)
                 ..TextDocumentSyncOptions::default()
             },
         )),
+        execute_command_provider: Some(ExecuteCommandOptions {
+            commands: tools::commands(),
+            work_done_progress_options: Default::default(),
+        }),
         experimental: Some(json!({
             "prodcode": {
                 "notifications": [ext::PROMPT_SUBMITTED, ext::AI_EDIT_APPLIED, ext::CHECKPOINT],

@@ -2,6 +2,7 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use crossbeam_channel::Sender;
@@ -9,6 +10,7 @@ use lsp_server::{Message, Response};
 
 use crate::attribution::{ChangeShape, PositionEncoding, TrackedText};
 use crate::git;
+use crate::tools::toolbox::Toolbox;
 
 use super::linker::Linker;
 use super::recorder::Recorder;
@@ -68,13 +70,22 @@ pub struct GlobalState {
     repo_roots: HashMap<PathBuf, Option<PathBuf>>,
     /// Watches the workspace's repositories and links their commits in the background.
     pub linker: Linker,
+    /// The client's `clientInfo` as "name version", recorded with tool calls.
+    pub client: Option<String>,
+    /// The tools of each workspace root, opened on first use.
+    pub toolboxes: HashMap<PathBuf, Arc<Toolbox>>,
+    pub open_toolbox: OpenToolbox,
 }
+
+/// Opens the tools of a workspace root (with the store recorder the binary wires in).
+pub type OpenToolbox = Box<dyn Fn(&Path) -> anyhow::Result<Toolbox>>;
 
 impl GlobalState {
     pub fn new(
         sender: Sender<Message>,
         recorder: Recorder,
         db_path: Option<PathBuf>,
+        open_toolbox: OpenToolbox,
     ) -> GlobalState {
         let snapshot_watermark = recorder
             .store()
@@ -96,6 +107,9 @@ impl GlobalState {
             seen_roots: HashSet::new(),
             repo_roots: HashMap::new(),
             linker,
+            client: None,
+            toolboxes: HashMap::new(),
+            open_toolbox,
         }
     }
 

@@ -34,6 +34,7 @@ mod queries;
 mod reports;
 mod runs;
 mod schema;
+mod tool_calls;
 mod writes;
 
 #[cfg(test)]
@@ -54,6 +55,7 @@ pub use commits::{
 pub use imports::{ImportFile, NewImportKey};
 pub use reports::{CommitReport, InteractionInfo, LandedInteraction, LandedLines, Landing};
 pub use schema::SCHEMA_VERSION;
+pub use tool_calls::{NewToolCall, ToolCallCount, ToolCallScope};
 
 pub type RepoId = i64;
 pub type EventId = i64;

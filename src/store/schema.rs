@@ -315,6 +315,15 @@ pub(super) const MIGRATIONS: &[&str] = &[
         updated_ms INTEGER NOT NULL
     );
     ",
+    // 7: tool calls as the tool fronts record them: which front and client called, in which
+    // workspace, and the error message of a failed call.
+    "
+    ALTER TABLE tool_calls ADD COLUMN front TEXT;
+    ALTER TABLE tool_calls ADD COLUMN client TEXT;
+    ALTER TABLE tool_calls ADD COLUMN workspace TEXT;
+    ALTER TABLE tool_calls ADD COLUMN error TEXT;
+    CREATE INDEX tool_calls_by_ts ON tool_calls (ts_ms);
+    ",
 ];
 
 pub(super) fn user_version(conn: &Connection) -> rusqlite::Result<u32> {

@@ -1055,3 +1055,71 @@ fn another_programs_database_is_left_alone() {
         .unwrap();
     assert_eq!(id, super::schema::APPLICATION_ID);
 }
+
+#[test]
+fn tool_calls_are_events_and_counted_by_interaction() {
+    let (_dir, path) = temp_db();
+    let mut store = Store::open(&path).unwrap();
+    let call = |tool: &'static str, outcome: &'static str, interaction: Option<&'static str>| {
+        NewToolCall {
+            tool,
+            arguments: "{\"names\":[\"adds\"]}",
+            duration_ms: 12,
+            outcome,
+            error: (outcome != "ok").then_some("it failed"),
+            interaction_id: interaction,
+            // No such evaluation run: kept in the event, NULL in the row.
+            run_id: Some(99),
+            front: "mcp",
+            client: Some("tests 1"),
+            workspace: "/w",
+            ts_ms: 1_700_000_000_000,
+        }
+    };
+    store
+        .write(|writer| {
+            writer.record_tool_call(&call("run_tests", "ok", Some("i1")))?;
+            writer.record_tool_call(&call("run_tests", "ok", Some("i1")))?;
+            writer.record_tool_call(&call("get_diagnostics", "unavailable", Some("i1")))?;
+            writer.record_tool_call(&call("search", "ok", None))
+        })
+        .unwrap();
+    let counts = store
+        .tool_call_counts(ToolCallScope::Interaction("i1"))
+        .unwrap();
+    let summary: Vec<(&str, &str, u64, u64)> = counts
+        .iter()
+        .map(|count| {
+            (
+                count.tool.as_str(),
+                count.outcome.as_str(),
+                count.calls,
+                count.total_ms,
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("get_diagnostics", "unavailable", 1, 12),
+            ("run_tests", "ok", 2, 24)
+        ]
+    );
+    assert_eq!(store.tool_call_counts(ToolCallScope::All).unwrap().len(), 3);
+    assert!(
+        store
+            .tool_call_counts(ToolCallScope::Run(99))
+            .unwrap()
+            .is_empty()
+    );
+    let events: i64 = store
+        .conn
+        .query_row(
+            "SELECT count(*) FROM events WHERE kind = 'tool_call'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(events, 4);
+    assert!(store.verify().unwrap().problem.is_none());
+}

@@ -13,3 +13,4 @@ mod neovim;
 mod reports;
 mod support;
 mod tidy;
+mod tools;

@@ -3,6 +3,7 @@
 pub mod extensions;
 pub mod external;
 pub mod text_sync;
+pub mod tools;
 
 /// Why a handler could not do what was asked; requests answer with it, notifications log it.
 #[derive(Debug)]

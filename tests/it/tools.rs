@@ -1,0 +1,232 @@
+//! The tool fronts other than MCP: `prodcode tool` on the command line and
+//! `workspace/executeCommand` in the daemon. Real binary, real pipes, real SQLite file.
+
+use std::time::Instant;
+
+use serde_json::{Value, json};
+
+use crate::support::{Workspace, open, provenance};
+
+/// Rows of `tool_calls` as (tool, outcome, front, client, interaction).
+fn tool_calls(ws: &Workspace) -> Vec<(String, String, String, Option<String>, Option<String>)> {
+    let conn = rusqlite::Connection::open(&ws.db).unwrap();
+    let mut statement = conn
+        .prepare("SELECT tool, outcome, front, client, interaction_id FROM tool_calls ORDER BY id")
+        .unwrap();
+    statement
+        .query_map([], |row| {
+            Ok((
+                row.get(0)?,
+                row.get(1)?,
+                row.get(2)?,
+                row.get(3)?,
+                row.get(4)?,
+            ))
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[test]
+fn the_cli_calls_a_tool_prints_json_and_records_the_call() {
+    let ws = Workspace::new();
+    ws.write("notes.txt", "alpha\nneedle in a haystack\n");
+    let root = ws.root.to_string_lossy().into_owned();
+    let answer = ws.prodcode_json(&[
+        "tool",
+        "search",
+        "pattern=need(le)",
+        "--workspace",
+        &root,
+        "--json",
+    ]);
+    assert_eq!(
+        answer["matches"],
+        json!([{ "path": "notes.txt", "line": 2, "column": 1, "text": "needle in a haystack" }])
+    );
+
+    // Human output, and a failure with a message and exit status 1.
+    let output = ws.prodcode(&["tool", "search", "pattern=haystack", "--workspace", &root]);
+    assert!(output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stdout)
+            .starts_with("notes.txt:2:13: needle in a haystack\n")
+    );
+    let output = ws.prodcode(&[
+        "tool",
+        "search",
+        "pattern=x",
+        "paths=../",
+        "--workspace",
+        &root,
+        "--json",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let error: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(error["error"]["kind"], "outside_workspace");
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("resolves outside the workspace")
+    );
+    let output = ws.prodcode(&[
+        "tool",
+        "search",
+        "--args",
+        "{\"pattern\": 3}",
+        "--workspace",
+        &root,
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("`pattern` is a number; pass a string")
+    );
+
+    let calls = tool_calls(&ws);
+    let summary: Vec<(&str, &str, &str)> = calls
+        .iter()
+        .map(|(tool, outcome, front, _, _)| (tool.as_str(), outcome.as_str(), front.as_str()))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("search", "ok", "cli"),
+            ("search", "ok", "cli"),
+            ("search", "outside_workspace", "cli"),
+            ("search", "invalid_argument", "cli"),
+        ]
+    );
+}
+
+#[test]
+fn the_cli_lists_the_tools() {
+    let ws = Workspace::new();
+    let tools = ws.prodcode_json(&["tool", "--list", "--json"]);
+    let names: Vec<&str> = tools
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|tool| tool["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "get_diagnostics",
+            "run_tests",
+            "find_definition",
+            "find_references",
+            "hover",
+            "document_symbols",
+            "workspace_symbols",
+            "format",
+            "search",
+            "lsp_status",
+        ]
+    );
+    for tool in tools.as_array().unwrap() {
+        assert_eq!(tool["inputSchema"]["type"], "object", "{}", tool["name"]);
+        assert_eq!(tool["outputSchema"]["type"], "object", "{}", tool["name"]);
+    }
+}
+
+#[test]
+fn the_daemon_runs_tools_as_commands_without_holding_up_edits() {
+    let ws = Workspace::new();
+    // A test command that takes a while: the daemon must keep serving meanwhile.
+    ws.write(
+        "prodcode.toml",
+        "[tools.tests]\ncommand = [\"sleep\", \"2\"]\n",
+    );
+    let text = "fn main() {}\n";
+    ws.write("main.rs", text);
+    let uri = ws.uri("main.rs");
+    let mut client = ws.spawn_daemon();
+    let initialized = client
+        .request(
+            "initialize",
+            json!({
+                "processId": null,
+                "rootUri": ws.uri(""),
+                "clientInfo": { "name": "tool-test", "version": "7" },
+                "capabilities": {},
+            }),
+        )
+        .unwrap();
+    client.notify("initialized", json!({})).unwrap();
+    let commands = initialized["capabilities"]["executeCommandProvider"]["commands"].clone();
+    assert!(
+        commands
+            .as_array()
+            .unwrap()
+            .contains(&json!("prodcode.run_tests")),
+        "{commands}"
+    );
+    assert_eq!(commands.as_array().unwrap().len(), 10);
+    open(&mut client, &uri, text);
+
+    let started = Instant::now();
+    let slow = client
+        .send_request(
+            "workspace/executeCommand",
+            json!({ "command": "prodcode.run_tests", "arguments": [{ "timeout_s": 30 }] }),
+        )
+        .unwrap();
+    // Answered while the test command still sleeps.
+    provenance(&mut client, &uri);
+    assert!(
+        started.elapsed().as_secs_f64() < 1.5,
+        "provenance waited for the tool"
+    );
+    assert!(
+        !client
+            .notifications
+            .iter()
+            .any(|message| message["id"] == json!(slow)),
+        "the tool answered before it could have finished"
+    );
+    let response = client.wait_response(slow).unwrap();
+    let result = &response["result"];
+    assert_eq!(result["isError"], false, "{result}");
+    assert_eq!(result["structuredContent"]["runner"], "configured");
+    assert_eq!(result["structuredContent"]["passed"], 1);
+
+    let search = client
+        .request(
+            "workspace/executeCommand",
+            json!({ "command": "prodcode.search", "arguments": [{ "pattern": "fn main" }] }),
+        )
+        .unwrap();
+    assert_eq!(search["structuredContent"]["matches"][0]["path"], "main.rs");
+    let refused = client
+        .request(
+            "workspace/executeCommand",
+            json!({ "command": "prodcode.document_symbols", "arguments": [{ "path": "/etc/passwd" }] }),
+        )
+        .unwrap();
+    assert_eq!(refused["isError"], true);
+    assert_eq!(
+        refused["structuredContent"]["error"]["kind"],
+        "outside_workspace"
+    );
+    let unknown = client.request(
+        "workspace/executeCommand",
+        json!({ "command": "editor.format", "arguments": [] }),
+    );
+    assert!(
+        format!("{unknown:?}").contains("unknown command"),
+        "{unknown:?}"
+    );
+    client.shutdown().unwrap();
+
+    let calls = tool_calls(&ws);
+    assert_eq!(calls.len(), 3, "{calls:?}");
+    assert!(
+        calls
+            .iter()
+            .all(|call| call.2 == "lsp" && call.3.as_deref() == Some("tool-test 7")),
+        "{calls:?}"
+    );
+    assert_eq!(calls[0].0, "run_tests");
+}
