@@ -15,7 +15,7 @@ mod log;
 mod mcp;
 mod stats;
 mod tool;
-mod toolbox;
+pub mod toolbox;
 mod verify;
 
 use std::path::PathBuf;

@@ -48,8 +48,12 @@ local ok, err = pcall(function()
 
   local result = prodcode.provenance(buf, 20000)
   assert(result, 'no answer to prodcode/provenance')
+  -- An agent inside the editor calls a tool through the same connection.
+  local tool = client.request_sync('workspace/executeCommand',
+    { command = 'prodcode.search', arguments = { { pattern = 'fn helper' } } }, 20000, buf)
+  assert(tool and tool.result, 'no answer to prodcode.search: ' .. vim.inspect(tool))
   client.stop()
-  finish({ ok = true, uri = uri, result = result })
+  finish({ ok = true, uri = uri, result = result, tool = tool.result })
 end)
 
 if not ok then

@@ -59,6 +59,14 @@ fn neovim_session_is_recorded_line_by_line() {
         "// typed by a person\nfn main() {}\nfn helper() {}\nfn OTHER() {}\n"
     );
 
+    // The tool call went through Neovim's own LSP client, positions 1-based.
+    assert_eq!(answer["tool"]["isError"], false, "{answer}");
+    assert_eq!(
+        answer["tool"]["structuredContent"]["matches"],
+        serde_json::json!([{ "path": "main.rs", "line": 3, "column": 1, "text": "fn helper() {}" }]),
+        "{answer}"
+    );
+
     // The save persisted it: `prodcode blame` reads the same from the database.
     let blame = ws.prodcode_json(&["blame", file.to_str().unwrap(), "--json"]);
     let classes: Vec<&str> = blame["lines"]
