@@ -86,6 +86,22 @@ pub enum Command {
     Demo(demo::Args),
 }
 
+impl Command {
+    /// Commands that print a listing or report to stdout and do nothing else.
+    pub fn prints_listing(&self) -> bool {
+        matches!(
+            self,
+            Command::Log(_)
+                | Command::Blame(_)
+                | Command::Stats(_)
+                | Command::Export(_)
+                | Command::Verify(_)
+                | Command::Doctor(_)
+                | Command::Tool(_)
+        )
+    }
+}
+
 pub fn parse() -> Cli {
     Cli::parse()
 }
