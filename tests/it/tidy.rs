@@ -75,6 +75,7 @@ fn every_module_is_in_the_architecture_doc() {
         "config",
         "link",
         "tools",
+        "mcp",
     ] {
         assert!(
             doc.contains(&format!("### `{module}`")),
@@ -105,5 +106,31 @@ fn readme_starts_with_the_two_commands() {
     assert!(
         test_command.starts_with("bash .ci/run") || ci.contains(&test_command),
         ".ci/run does not run the README's test command {test_command:?}"
+    );
+}
+
+#[test]
+fn every_tool_is_documented() {
+    let doc = read("docs/tools.md");
+    let headings: Vec<&str> = doc
+        .lines()
+        .filter(|line| line.starts_with("### "))
+        .collect();
+    let documented: Vec<&str> = headings
+        .iter()
+        .flat_map(|heading| heading.split('`').skip(1).step_by(2))
+        .collect();
+    let tools: Vec<&str> = prodcode::tools::toolbox::specs()
+        .iter()
+        .map(|spec| spec.name)
+        .collect();
+    assert_eq!(
+        documented, tools,
+        "docs/tools.md and tools::schemas disagree (same order)"
+    );
+    let lsp = read("docs/lsp-extensions.md");
+    assert!(
+        lsp.contains("`prodcode.<tool>`"),
+        "docs/lsp-extensions.md lacks the tool commands"
     );
 }
