@@ -18,6 +18,10 @@ pub struct Args {
 }
 
 pub fn run(db: Option<PathBuf>, args: Args) -> anyhow::Result<ExitCode> {
+    if let Some(addr) = args.http {
+        // Refuse before opening anything: the tools run commands, never serve them off loopback.
+        crate::mcp::check_loopback(addr)?;
+    }
     let toolbox = Arc::new(super::toolbox::open(db, args.workspace.as_deref())?);
     let context = CallContext::from_env("mcp");
     match args.http {

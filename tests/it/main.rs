@@ -9,6 +9,7 @@ mod link;
 mod link_live;
 mod link_random;
 mod lsp;
+mod mcp;
 mod neovim;
 mod reports;
 mod support;

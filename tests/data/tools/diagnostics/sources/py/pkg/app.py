@@ -1,0 +1,6 @@
+import os
+import sys
+
+
+def greet(name: str) -> int:
+    s = "héllo 😀 日本"; return undefined_name + s

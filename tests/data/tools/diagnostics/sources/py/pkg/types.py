@@ -1,0 +1,1 @@
+x: int = "ä"; y: int = "😀"; z: int = "w"
