@@ -191,7 +191,25 @@ impl Toolbox {
         let started_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |elapsed| elapsed.as_millis() as i64);
-        let result = self.dispatch(name, arguments);
+        // A bug in one tool must not take down the front (or leave an LSP request unanswered):
+        // a panic becomes a `failed` result like any other failure, and is recorded.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.dispatch(name, arguments)
+        }))
+        .unwrap_or_else(|panic| {
+            let cause = panic
+                .downcast_ref::<&str>()
+                .map(|text| (*text).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_owned());
+            tracing::error!("tool {name} panicked: {cause}");
+            Err(Failure::Tool(ToolError::new(
+                ToolErrorKind::Failed,
+                format!(
+                    "prodcode's `{name}` failed on an internal error ({cause}); this is a bug in                      prodcode. The other tools still work, and calling `{name}` again may too"
+                ),
+            )))
+        });
         let duration_ms = started.elapsed().as_millis() as u64;
         let (output, outcome) = match &result {
             Ok(output) => (output.clone(), "ok"),
