@@ -84,6 +84,7 @@ pub fn specs() -> Vec<ToolSpec> {
                 json!({
                     "source": source_schema(),
                     "syntactic": syntactic_schema(),
+                    "note": note_schema(),
                     "hover": {
                         "type": ["object", "null"],
                         "properties": {
@@ -232,6 +233,13 @@ fn source_schema() -> Value {
     })
 }
 
+fn note_schema() -> Value {
+    json!({
+        "type": "string",
+        "description": "Why the language server did not answer (not ready within the budget, crashed), when the syntactic index answered instead."
+    })
+}
+
 fn syntactic_schema() -> Value {
     json!({
         "type": "boolean",
@@ -270,6 +278,7 @@ fn locations_output(field: &str) -> Value {
     let mut properties = json!({
         "source": source_schema(),
         "syntactic": syntactic_schema(),
+        "note": note_schema(),
         "truncated": { "type": "boolean" }
     });
     properties[field] = json!({ "type": "array", "items": location_schema() });
@@ -281,6 +290,7 @@ fn symbols_output() -> Value {
         json!({
             "source": source_schema(),
             "syntactic": syntactic_schema(),
+            "note": note_schema(),
             "truncated": { "type": "boolean" },
             "symbols": {
                 "type": "array",

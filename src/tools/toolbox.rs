@@ -365,15 +365,19 @@ impl Toolbox {
     fn hover(&self, args: &Args<'_>) -> Result<ToolOutput, ToolError> {
         args.only(&["path", "line", "column", "symbol"])?;
         let target = self.target(args)?;
-        let (source, hover) = match self.server_for(&target) {
-            Some(path) => match self.servers.request(
-                &path,
-                &NavRequest::Hover(target.position()),
-                SERVER_BUDGET,
-            )? {
-                NavAnswer::Hover(hover) => (server_source(&self.servers, &path), hover),
-                _ => (server_source(&self.servers, &path), None),
-            },
+        let mut note = None;
+        let mut answer = None;
+        if let Some(path) = self.server_for(&target) {
+            match self.ask_server(&path, &NavRequest::Hover(target.position()))? {
+                Ok(NavAnswer::Hover(hover)) => {
+                    answer = Some((server_source(&self.servers, &path), hover))
+                }
+                Ok(_) => answer = Some((server_source(&self.servers, &path), None)),
+                Err(why) => note = Some(why),
+            }
+        }
+        let (source, hover) = match answer {
+            Some(answer) => answer,
             None => {
                 let name = self.name_of(&target)?;
                 (
@@ -387,7 +391,8 @@ impl Toolbox {
             Some(hover) => hover.contents.clone(),
             None => "nothing to show at that position".to_owned(),
         };
-        let structured = json!({ "source": source, "syntactic": syntactic, "hover": hover });
+        let mut structured = json!({ "source": source, "syntactic": syntactic, "hover": hover });
+        let text = with_note(text, &mut structured, note);
         Ok(ToolOutput {
             text,
             structured,
@@ -408,30 +413,38 @@ impl Toolbox {
             ));
         }
         let relative = self.ws.relative(&absolute).unwrap_or_else(|| path.clone());
-        let (source, symbols) = if self.servers.language_for(&absolute).is_some() {
-            match self
-                .servers
-                .request(&absolute, &NavRequest::DocumentSymbols, SERVER_BUDGET)?
-            {
-                NavAnswer::Symbols(symbols) => (server_source(&self.servers, &absolute), symbols),
-                _ => (server_source(&self.servers, &absolute), Vec::new()),
+        let mut note = None;
+        let mut answer = None;
+        if self.servers.language_for(&absolute).is_some() {
+            match self.ask_server(&absolute, &NavRequest::DocumentSymbols)? {
+                Ok(NavAnswer::Symbols(symbols)) => {
+                    answer = Some((server_source(&self.servers, &absolute), symbols))
+                }
+                Ok(_) => answer = Some((server_source(&self.servers, &absolute), Vec::new())),
+                Err(why) => note = Some(why),
             }
-        } else if Index::supports(&absolute) {
-            let symbols = self
-                .with_index(|index| index.document_symbols(&relative))
-                .unwrap_or_default();
-            ("syntactic".to_owned(), symbols)
-        } else {
-            return Err(ToolError::new(
-                ToolErrorKind::Unavailable,
-                format!(
-                    "no language server or built-in grammar reads `{relative}`; the built-in index reads Rust, Python, TypeScript, JavaScript and Go, and [tools.servers.<language>] in prodcode.toml adds a server"
-                ),
-            ));
+        }
+        let (source, symbols) = match answer {
+            Some(answer) => answer,
+            None if Index::supports(&absolute) => {
+                let symbols = self
+                    .with_index(|index| index.document_symbols(&relative))
+                    .unwrap_or_default();
+                ("syntactic".to_owned(), symbols)
+            }
+            None => {
+                return Err(ToolError::new(
+                    ToolErrorKind::Unavailable,
+                    format!(
+                        "no language server or built-in grammar reads `{relative}`; the built-in index reads Rust, Python, TypeScript, JavaScript and Go, and [tools.servers.<language>] in prodcode.toml adds a server"
+                    ),
+                ));
+            }
         };
         let text = render_symbols(&source, &symbols);
-        let structured =
+        let mut structured =
             json!({ "source": source, "syntactic": source == "syntactic", "symbols": symbols });
+        let text = with_note(text, &mut structured, note);
         Ok(ToolOutput {
             text,
             structured,
@@ -622,19 +635,23 @@ impl Toolbox {
         request: impl Fn(Position) -> NavRequest,
         syntactic: impl Fn(&Index, &str) -> Vec<Location>,
     ) -> Result<NavItems, ToolError> {
+        let mut note = None;
         if let Some(path) = self.server_for(target) {
-            let answer = self
-                .servers
-                .request(&path, &request(target.position()), SERVER_BUDGET)?;
-            let items = match answer {
-                NavAnswer::Locations(locations) => locations,
-                _ => Vec::new(),
-            };
-            return Ok(NavItems {
-                source: server_source(&self.servers, &path),
-                items,
-                truncated: false,
-            });
+            match self.ask_server(&path, &request(target.position()))? {
+                Ok(answer) => {
+                    let items = match answer {
+                        NavAnswer::Locations(locations) => locations,
+                        _ => Vec::new(),
+                    };
+                    return Ok(NavItems {
+                        source: server_source(&self.servers, &path),
+                        items,
+                        truncated: false,
+                        note: None,
+                    });
+                }
+                Err(why) => note = Some(why),
+            }
         }
         let name = self.name_of(target)?;
         let items = self.with_index(|index| syntactic(index, &name));
@@ -642,7 +659,30 @@ impl Toolbox {
             source: "syntactic".to_owned(),
             items,
             truncated: false,
+            note,
         })
+    }
+
+    /// The server's answer for `path`; `Ok(Err(why))` when the server cannot answer now (not
+    /// installed properly, crashed, still indexing after the budget) and the syntactic index
+    /// reads the file, so the caller answers from the index and says why.
+    fn ask_server(
+        &self,
+        path: &Path,
+        request: &NavRequest,
+    ) -> Result<Result<NavAnswer, String>, ToolError> {
+        match self.servers.request(path, request, SERVER_BUDGET) {
+            Ok(answer) => Ok(Ok(answer)),
+            Err(error)
+                if error.kind == ToolErrorKind::InvalidArgument || !Index::supports(path) =>
+            {
+                Err(error)
+            }
+            Err(error) => Ok(Err(format!(
+                "{} — so this answer comes from the built-in syntactic index",
+                error.message
+            ))),
+        }
     }
 
     /// Runs `f` on the syntactic index, built on first use and refreshed before every use.
@@ -705,6 +745,17 @@ struct NavItems {
     source: String,
     items: Vec<Location>,
     truncated: bool,
+    /// Why a language server did not answer, when the syntactic index did instead.
+    note: Option<String>,
+}
+
+/// Adds `note` (why the syntactic index answered) to an answer's text and structure.
+fn with_note(mut text: String, structured: &mut Value, note: Option<String>) -> String {
+    if let Some(note) = note {
+        text.push_str(&format!("\n(note: {note})"));
+        structured["note"] = Value::String(note);
+    }
+    text
 }
 
 /// The name a server-backed answer gives as its source: the server's language and program.
@@ -759,6 +810,7 @@ fn nav_output(noun: &str, field: &str, answer: NavItems) -> ToolOutput {
         "truncated": answer.truncated,
     });
     structured[field] = serde_json::to_value(&answer.items).unwrap_or(Value::Array(Vec::new()));
+    let text = with_note(text, &mut structured, answer.note);
     ToolOutput {
         text,
         structured,
