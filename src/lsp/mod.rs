@@ -20,8 +20,8 @@ use std::path::PathBuf;
 use crossbeam_channel::{RecvTimeoutError, TryRecvError};
 use lsp_server::{ErrorCode, Message, Notification, Request, RequestId, Response};
 use lsp_types::{
-    DidChangeWorkspaceFoldersParams, ExecuteCommandOptions, InitializeParams, InitializeResult, SaveOptions,
-    ServerCapabilities, ServerInfo, TextDocumentSyncCapability, TextDocumentSyncKind,
+    DidChangeWorkspaceFoldersParams, ExecuteCommandOptions, InitializeParams, InitializeResult,
+    SaveOptions, ServerCapabilities, ServerInfo, TextDocumentSyncCapability, TextDocumentSyncKind,
     TextDocumentSyncOptions, TextDocumentSyncSaveOptions,
 };
 use serde::de::DeserializeOwned;
@@ -29,8 +29,8 @@ use serde_json::json;
 
 use handlers::{HandlerError, HandlerResult, extensions, external, text_sync, tools};
 use recorder::Recorder;
-pub use state::OpenToolbox;
 use state::GlobalState;
+pub use state::OpenToolbox;
 use transport::{Incoming, Transport};
 
 pub struct Config {

@@ -382,7 +382,7 @@ impl Toolbox {
                 let name = self.name_of(&target)?;
                 (
                     "syntactic".to_owned(),
-                    self.with_index(|index| index.hover(&name)),
+                    self.with_index(|index| index.hover_from(&name, target.relative())),
                 )
             }
         };
@@ -733,6 +733,14 @@ enum Target {
 }
 
 impl Target {
+    /// The file a position target is in.
+    fn relative(&self) -> Option<&str> {
+        match self {
+            Target::At { relative, .. } => Some(relative),
+            Target::Named(_) => None,
+        }
+    }
+
     fn position(&self) -> Position {
         match self {
             Target::At { position, .. } => *position,

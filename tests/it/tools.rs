@@ -7,8 +7,10 @@ use serde_json::{Value, json};
 
 use crate::support::{Workspace, open, provenance};
 
-/// Rows of `tool_calls` as (tool, outcome, front, client, interaction).
-fn tool_calls(ws: &Workspace) -> Vec<(String, String, String, Option<String>, Option<String>)> {
+/// A row of `tool_calls`: tool, outcome, front, client, interaction.
+type CallRow = (String, String, String, Option<String>, Option<String>);
+
+fn tool_calls(ws: &Workspace) -> Vec<CallRow> {
     let conn = rusqlite::Connection::open(&ws.db).unwrap();
     let mut statement = conn
         .prepare("SELECT tool, outcome, front, client, interaction_id FROM tool_calls ORDER BY id")
