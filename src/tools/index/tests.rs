@@ -1,3 +1,6 @@
+//! Tests of the syntactic index: symbols per language, positions in characters, references,
+//! hover, refresh after edits, files left out, odd input, and the navigation fixtures README.
+
 use super::*;
 use std::fs;
 use std::process::Command;
