@@ -60,6 +60,18 @@ struct InteractionJson {
     /// With `--landed`: the commits on main that carry the interaction's AI lines.
     #[serde(skip_serializing_if = "Option::is_none")]
     landed: Option<Vec<LandedJson>>,
+    /// The prodcode tools the interaction's agent called, per tool and outcome.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tool_calls: Vec<ToolCallJson>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ToolCallJson {
+    tool: String,
+    outcome: String,
+    calls: u64,
+    total_ms: u64,
 }
 
 #[derive(Serialize)]
@@ -183,7 +195,21 @@ fn to_json(interaction: InteractionSummary, redactions: Vec<PromptRedaction>) ->
             })
             .collect(),
         landed: None,
+        tool_calls: Vec::new(),
     }
+}
+
+fn tool_calls_json(store: &crate::store::Store, id: &str) -> anyhow::Result<Vec<ToolCallJson>> {
+    Ok(store
+        .tool_call_counts(crate::store::ToolCallScope::Interaction(id))?
+        .into_iter()
+        .map(|count| ToolCallJson {
+            tool: count.tool,
+            outcome: count.outcome,
+            calls: count.calls,
+            total_ms: count.total_ms,
+        })
+        .collect())
 }
 
 pub fn run(db: &Path, args: Args) -> anyhow::Result<ExitCode> {
@@ -194,12 +220,15 @@ pub fn run(db: &Path, args: Args) -> anyhow::Result<ExitCode> {
                 let redactions = store.prompt_redactions(landed.interaction.id.as_str())?;
                 let mut json = to_json(landed.interaction, redactions);
                 json.landed = Some(landed.landed.into_iter().map(landed_json).collect());
+                json.tool_calls = tool_calls_json(&store, &json.id)?;
                 interactions.push(json);
             }
         } else {
             for interaction in store.recent_interactions(args.limit)? {
                 let redactions = store.prompt_redactions(interaction.id.as_str())?;
-                interactions.push(to_json(interaction, redactions));
+                let mut json = to_json(interaction, redactions);
+                json.tool_calls = tool_calls_json(&store, &json.id)?;
+                interactions.push(json);
             }
         }
     }
@@ -261,6 +290,17 @@ pub fn run(db: &Path, args: Args) -> anyhow::Result<ExitCode> {
                     tally.path, tally.added, tally.modified, tally.deleted
                 );
             }
+        }
+        if !interaction.tool_calls.is_empty() {
+            let calls: Vec<String> = interaction
+                .tool_calls
+                .iter()
+                .map(|call| match call.outcome.as_str() {
+                    "ok" => format!("{} ×{}", call.tool, call.calls),
+                    outcome => format!("{} ×{} ({outcome})", call.tool, call.calls),
+                })
+                .collect();
+            println!("    tools: {}", calls.join(", "));
         }
         for landed in interaction.landed.iter().flatten() {
             println!(

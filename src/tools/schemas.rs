@@ -200,10 +200,11 @@ pub fn specs() -> Vec<ToolSpec> {
                     },
                     "index": object(
                         json!({
+                            "built": { "type": "boolean", "description": "False until a navigation call builds the index." },
                             "files": { "type": "integer", "minimum": 0 },
                             "symbols": { "type": "integer", "minimum": 0 }
                         }),
-                        &["files", "symbols"],
+                        &["built", "files", "symbols"],
                     )
                 }),
                 &["servers", "index"],

@@ -534,9 +534,9 @@ impl Toolbox {
     fn lsp_status(&self, args: &Args<'_>) -> Result<ToolOutput, ToolError> {
         args.only(&[])?;
         let servers = self.servers.status();
-        let (files, symbols) = self
-            .with_index_if_built(|index| index.stats())
-            .unwrap_or((0, 0));
+        let stats = self.with_index_if_built(|index| index.stats());
+        let built = stats.is_some();
+        let (files, symbols) = stats.unwrap_or((0, 0));
         let mut text = String::new();
         for server in &servers {
             text.push_str(&format!(
@@ -550,12 +550,18 @@ impl Toolbox {
             }
             text.push('\n');
         }
-        text.push_str(&format!(
-            "built-in syntactic index: {files} files, {symbols} symbols"
-        ));
+        if built {
+            text.push_str(&format!(
+                "built-in syntactic index: {files} files, {symbols} symbols"
+            ));
+        } else {
+            text.push_str(
+                "built-in syntactic index: not built yet (the first navigation call builds it)",
+            );
+        }
         let structured = json!({
             "servers": servers,
-            "index": { "files": files, "symbols": symbols },
+            "index": { "built": built, "files": files, "symbols": symbols },
         });
         Ok(ToolOutput {
             text,

@@ -232,3 +232,38 @@ fn the_daemon_runs_tools_as_commands_without_holding_up_edits() {
     );
     assert_eq!(calls[0].0, "run_tests");
 }
+
+#[test]
+fn tool_calls_show_up_under_their_interaction_in_the_log() {
+    let ws = Workspace::new();
+    ws.write("a.txt", "needle\n");
+    let claude = crate::support::Claude::start(&ws, "tools-log");
+    let root = ws.root.to_string_lossy().into_owned();
+    for args in [
+        ["tool", "search", "pattern=needle", "--workspace", &root],
+        ["tool", "search", "pattern=needle", "--workspace", &root],
+        ["tool", "search", "pattern=(", "--workspace", &root],
+    ] {
+        std::process::Command::new(crate::support::bin())
+            .args(args)
+            .arg("--db")
+            .arg(&ws.db)
+            .env("PRODCODE_INTERACTION_ID", claude.interaction())
+            .output()
+            .unwrap();
+    }
+    let log = ws.prodcode_json(&["log", "--json"]);
+    assert_eq!(log["interactions"][0]["id"], claude.interaction().as_str());
+    assert_eq!(
+        log["interactions"][0]["toolCalls"],
+        json!([
+            { "tool": "search", "outcome": "invalid_argument", "calls": 1, "totalMs": log["interactions"][0]["toolCalls"][0]["totalMs"] },
+            { "tool": "search", "outcome": "ok", "calls": 2, "totalMs": log["interactions"][0]["toolCalls"][1]["totalMs"] },
+        ])
+    );
+    let text = String::from_utf8(ws.prodcode(&["log"]).stdout).unwrap();
+    assert!(
+        text.contains("tools: search ×1 (invalid_argument), search ×2"),
+        "{text}"
+    );
+}
