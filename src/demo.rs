@@ -3,8 +3,9 @@
 //! It creates a small Python project in a fresh git repository, starts the real daemon
 //! (`prodcode lsp`) over pipes, and plays a scripted editor session through it: a person types,
 //! a prompt is submitted, an assistant's edit is applied and reported, the person adjusts one AI
-//! line, and a second edit arrives as a before/after checkpoint. The files are saved and
-//! committed. What prodcode recorded is then shown with `blame` and `log`.
+//! line, and a second edit arrives as a before/after checkpoint. The assistant then looks a
+//! definition up through the daemon's tools. The files are saved and committed. What prodcode
+//! recorded is then shown with `blame` and `log`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -135,6 +136,19 @@ pub fn run(config: &DemoConfig, say: &mut dyn FnMut(&str)) -> anyhow::Result<Dem
     tests.save(&mut client, &test_calc)?;
     tests.close(&mut client)?;
     editor.close(&mut client)?;
+
+    // The assistant checks its work with the daemon's tools (recorded as its tool calls).
+    let found = client.request(
+        "workspace/executeCommand",
+        json!({ "command": "prodcode.find_definition", "arguments": [{ "symbol": "divide" }] }),
+    )?;
+    let definition = &found["structuredContent"]["definitions"][0];
+    say(&format!(
+        "the assistant asked the daemon's tools where divide() is defined: {}:{} ({}, prodcode.find_definition)",
+        definition["path"].as_str().unwrap_or("?"),
+        definition["line"],
+        found["structuredContent"]["source"].as_str().unwrap_or("?"),
+    ));
 
     let status = client.request("prodcode/status", Value::Null)?;
     say(&format!(

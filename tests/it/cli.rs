@@ -9,7 +9,8 @@ use crate::support::{Workspace, ai_lines, bin, change, open};
 #[test]
 fn every_command_has_help() {
     for command in [
-        "lsp", "hook", "install", "import", "log", "blame", "verify", "doctor", "demo",
+        "lsp", "hook", "install", "import", "log", "blame", "verify", "doctor", "demo", "mcp",
+        "tool",
     ] {
         let output = Command::new(bin())
             .args([command, "--help"])
@@ -21,7 +22,8 @@ fn every_command_has_help() {
     let output = Command::new(bin()).arg("--help").output().unwrap();
     let help = String::from_utf8_lossy(&output.stdout);
     for command in [
-        "lsp", "hook", "install", "import", "log", "blame", "verify", "doctor", "demo",
+        "lsp", "hook", "install", "import", "log", "blame", "verify", "doctor", "demo", "mcp",
+        "tool",
     ] {
         assert!(help.contains(command), "{help}");
     }
@@ -244,6 +246,10 @@ fn demo_runs_the_pipeline_on_a_generated_repository() {
     );
     assert!(stdout.contains("ai_modified demo-1"), "{stdout}");
     assert!(stdout.contains("> Add a divide(a, b) function"), "{stdout}");
+    assert!(
+        stdout.contains("where divide() is defined: calc.py:9 (syntactic"),
+        "{stdout}"
+    );
     let log = crate::support::git(&repo, &["log", "--oneline"]);
     assert_eq!(log.lines().count(), 2, "{log}");
     // The demo recorded into its own database, beside the repository.
