@@ -333,6 +333,43 @@ impl Tail {
     }
 }
 
+/// Finds `program` on `PATH`, as an executable file (only absolute `PATH` entries).
+pub fn find_on_path(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .filter(|dir| dir.is_absolute())
+        .map(|dir| dir.join(program))
+        .find(|candidate| is_executable(candidate))
+}
+
+/// Whether `path` is a regular file someone may execute.
+pub fn is_executable(path: &std::path::Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .is_ok_and(|metadata| metadata.is_file() && metadata.permissions().mode() & 0o111 != 0)
+}
+
+/// The words of a configured command: argv as given; a string split on whitespace, or kept whole
+/// as the script of `sh -c` with `shell`.
+pub fn command_words(command: &super::runner::CommandLine, shell: bool) -> Vec<String> {
+    use super::runner::CommandLine;
+    match (command, shell) {
+        (CommandLine::Line(line), true) => vec![line.clone()],
+        (CommandLine::Line(line), false) => line.split_whitespace().map(str::to_owned).collect(),
+        (CommandLine::Argv(argv), _) => argv.clone(),
+    }
+}
+
+/// The name answers give a configured program: its file name (`make` for `/usr/bin/make`), the
+/// first word of a shell script.
+pub fn program_name(program: &str) -> String {
+    let first = program.split_whitespace().next().unwrap_or(program);
+    std::path::Path::new(first).file_name().map_or_else(
+        || first.to_owned(),
+        |name| name.to_string_lossy().into_owned(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

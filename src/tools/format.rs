@@ -442,11 +442,7 @@ fn configured_plan(
     targets: &[(String, PathBuf)],
     check_only: bool,
 ) -> Result<Plan, ToolError> {
-    let mut words: Vec<String> = match (command, config.shell) {
-        (CommandLine::Line(line), true) => vec![line.clone()],
-        (CommandLine::Line(line), false) => line.split_whitespace().map(str::to_owned).collect(),
-        (CommandLine::Argv(argv), _) => argv.clone(),
-    };
+    let mut words: Vec<String> = exec::command_words(command, config.shell);
     if words.is_empty() || words[0].trim().is_empty() {
         return Err(ToolError::new(
             ToolErrorKind::InvalidArgument,
@@ -488,13 +484,10 @@ fn configured_plan(
     } else {
         snapshot::walk(ws, &roots, &inputs)
     };
-    let formatter = config.name.clone().unwrap_or_else(|| {
-        let first = program.split_whitespace().next().unwrap_or(&program);
-        Path::new(first).file_name().map_or_else(
-            || first.to_owned(),
-            |name| name.to_string_lossy().into_owned(),
-        )
-    });
+    let formatter = config
+        .name
+        .clone()
+        .unwrap_or_else(|| exec::program_name(&program));
     Ok(Plan {
         formatter,
         spec: CommandSpec {

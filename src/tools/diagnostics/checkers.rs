@@ -1,10 +1,9 @@
 //! Which checkers a workspace has, and how each one runs: detected from marker files at the
 //! workspace root, or configured in `prodcode.toml`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::super::exec::CommandSpec;
-use super::super::runner::CommandLine;
 use super::raw::{ColumnUnit, Parsed};
 use super::snapshot::Inputs;
 use super::{
@@ -166,11 +165,7 @@ pub fn checkers(root: &Path, config: Option<&DiagnosticsConfig>) -> Result<Vec<C
 }
 
 fn configured_checker(root: &Path, config: &CheckerConfig) -> Result<Checker, String> {
-    let mut words: Vec<String> = match (&config.command, config.shell) {
-        (CommandLine::Line(line), true) => vec![line.clone()],
-        (CommandLine::Line(line), false) => line.split_whitespace().map(str::to_owned).collect(),
-        (CommandLine::Argv(argv), _) => argv.clone(),
-    };
+    let mut words: Vec<String> = super::exec::command_words(&config.command, config.shell);
     if words.is_empty() || words[0].trim().is_empty() {
         return Err(
             "a [tools.diagnostics] command in prodcode.toml is empty: give the program to run, \
@@ -187,13 +182,10 @@ fn configured_checker(root: &Path, config: &CheckerConfig) -> Result<Checker, St
             format!("a [tools.diagnostics] `inputs` pattern in prodcode.toml is not a glob: {err}")
         })?
     };
-    let name = config.name.clone().unwrap_or_else(|| {
-        let first = program.split_whitespace().next().unwrap_or(&program);
-        Path::new(first).file_name().map_or_else(
-            || first.to_owned(),
-            |name| name.to_string_lossy().into_owned(),
-        )
-    });
+    let name = config
+        .name
+        .clone()
+        .unwrap_or_else(|| super::super::exec::program_name(&program));
     Ok(Checker {
         name,
         spec: CommandSpec {
@@ -323,18 +315,7 @@ pub fn find_tool(root: &Path, program: &str) -> Option<String> {
     find_on_path(program).map(|_| program.to_owned())
 }
 
-pub fn find_on_path(program: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(program))
-        .find(|candidate| is_executable(candidate))
-}
-
-fn is_executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    path.metadata()
-        .is_ok_and(|metadata| metadata.is_file() && metadata.permissions().mode() & 0o111 != 0)
-}
+pub use super::super::exec::{find_on_path, is_executable};
 
 /// What to tell a person whose checker program is missing.
 pub fn install_hint(format: OutputFormat) -> &'static str {

@@ -861,11 +861,7 @@ fn find_program(program: &str, root: &Path, node: bool) -> Option<PathBuf> {
         .find(|candidate| is_executable(candidate))
 }
 
-fn is_executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path)
-        .is_ok_and(|metadata| metadata.is_file() && metadata.permissions().mode() & 0o111 != 0)
-}
+use super::exec::is_executable;
 
 /// rustup installs a `rust-analyzer` proxy that fails unless the component is installed: ask
 /// rustup where the real one is.

@@ -7,16 +7,12 @@
 use super::exec::{CommandSpec, Execution};
 use super::junit::{self, IdStyle};
 use super::{
-    CommandLine, Counts, Invocation, ReportFormat, Runner, RunnerConfig, RunnerError, RunnerKind,
-    TestCase, TestStatus, go_json, jest_json, libtest, output_tail,
+    Counts, Invocation, ReportFormat, Runner, RunnerConfig, RunnerError, RunnerKind, TestCase,
+    TestStatus, go_json, jest_json, libtest, output_tail,
 };
 
 pub(super) fn runner(config: &RunnerConfig) -> Option<Runner> {
-    let mut words: Vec<String> = match (&config.command, config.shell) {
-        (CommandLine::Line(line), true) => vec![line.clone()],
-        (CommandLine::Line(line), false) => line.split_whitespace().map(str::to_owned).collect(),
-        (CommandLine::Argv(argv), _) => argv.clone(),
-    };
+    let mut words: Vec<String> = super::exec::command_words(&config.command, config.shell);
     if words.is_empty() || words[0].trim().is_empty() {
         return None;
     }

@@ -28,7 +28,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::exec::{self, ExecError, Execution};
+use super::exec::{self, ExecError, Execution, find_on_path, is_executable};
 
 /// The most of a run's stdout and of its stderr kept while it runs (the tail).
 const OUTPUT_CAP: usize = 16 << 20;
@@ -468,20 +468,6 @@ fn strip_ansi(text: &str) -> String {
         }
     }
     out
-}
-
-/// Finds `program` on `PATH`, as an executable file.
-fn find_on_path(program: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(program))
-        .find(|candidate| is_executable(candidate))
-}
-
-fn is_executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    path.metadata()
-        .is_ok_and(|metadata| metadata.is_file() && metadata.permissions().mode() & 0o111 != 0)
 }
 
 #[cfg(test)]
