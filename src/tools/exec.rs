@@ -342,6 +342,22 @@ pub fn find_on_path(program: &str) -> Option<PathBuf> {
         .find(|candidate| is_executable(candidate))
 }
 
+/// For tests that drive a third-party program: whether `program` is on `PATH`. When it is not,
+/// the test fails under `PRODCODE_REQUIRE_TOOLS=1` (CI installs every such program) and is
+/// skipped otherwise, saying so on stderr.
+#[cfg(test)]
+pub(crate) fn tool_available(program: &str) -> bool {
+    if find_on_path(program).is_some() {
+        return true;
+    }
+    assert!(
+        std::env::var("PRODCODE_REQUIRE_TOOLS").as_deref() != Ok("1"),
+        "{program} is required (PRODCODE_REQUIRE_TOOLS=1) but is not on PATH"
+    );
+    eprintln!("skipped: {program} not installed");
+    false
+}
+
 /// Whether `path` is a regular file someone may execute.
 pub fn is_executable(path: &std::path::Path) -> bool {
     use std::os::unix::fs::PermissionsExt;

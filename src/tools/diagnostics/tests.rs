@@ -13,19 +13,7 @@ fn write(root: &Path, path: &str, text: &str) {
     fs::write(path, text).expect("write");
 }
 
-/// Whether `program` is on PATH; without it the test fails under `PRODCODE_REQUIRE_TOOLS=1` and
-/// is skipped otherwise.
-fn tool_available(program: &str) -> bool {
-    if checkers::find_on_path(program).is_some() {
-        return true;
-    }
-    assert!(
-        std::env::var("PRODCODE_REQUIRE_TOOLS").as_deref() != Ok("1"),
-        "{program} is required (PRODCODE_REQUIRE_TOOLS=1) but is not on PATH"
-    );
-    eprintln!("skipped: {program} not installed");
-    false
-}
+use crate::tools::exec::tool_available;
 
 fn call(
     ws: &Workspace,

@@ -3,7 +3,6 @@
 use std::fs;
 
 use super::*;
-use crate::tools::diagnostics::checkers::find_on_path;
 use crate::tools::diagnostics::tests::validate;
 
 fn write(root: &Path, path: &str, text: &str) {
@@ -16,19 +15,7 @@ fn read(root: &Path, path: &str) -> String {
     fs::read_to_string(root.join(path)).expect("read")
 }
 
-/// Whether `program` is on PATH; without it the test fails under `PRODCODE_REQUIRE_TOOLS=1` and
-/// is skipped otherwise.
-fn tool_available(program: &str) -> bool {
-    if find_on_path(program).is_some() {
-        return true;
-    }
-    assert!(
-        std::env::var("PRODCODE_REQUIRE_TOOLS").as_deref() != Ok("1"),
-        "{program} is required (PRODCODE_REQUIRE_TOOLS=1) but is not on PATH"
-    );
-    eprintln!("skipped: {program} not installed");
-    false
-}
+use crate::tools::exec::tool_available;
 
 fn call(
     ws: &Workspace,

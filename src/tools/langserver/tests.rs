@@ -5,20 +5,7 @@ use super::*;
 
 const BUDGET: Duration = Duration::from_secs(60);
 
-/// Whether `program` is on PATH; when it is not, CI (`PRODCODE_REQUIRE_TOOLS=1`) fails and
-/// elsewhere the test is skipped.
-fn installed(program: &str) -> bool {
-    if find_program(program, Path::new("/"), false).is_some() {
-        return true;
-    }
-    let required = std::env::var("PRODCODE_REQUIRE_TOOLS").is_ok_and(|value| value == "1");
-    assert!(
-        !required,
-        "{program} is not installed, and PRODCODE_REQUIRE_TOOLS=1"
-    );
-    eprintln!("skipped: {program} not installed");
-    false
-}
+use crate::tools::exec::tool_available as installed;
 
 fn project(files: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("temp dir");
