@@ -864,18 +864,14 @@ fn render_test_run(run: &runner::TestRun) -> String {
         text.push_str(" (timed out)");
     }
     for test in &run.tests {
-        if matches!(
-            test.status,
-            runner::TestStatus::Failed | runner::TestStatus::Error
-        ) {
-            text.push_str(
-                &format!("\n{:?} {}", test.status, test.id)
-                    .to_uppercase()
-                    .replace(&test.id.to_uppercase(), &test.id),
-            );
-            if let Some(message) = &test.message {
-                text.push_str(&format!(": {message}"));
-            }
+        let label = match test.status {
+            runner::TestStatus::Failed => "FAILED",
+            runner::TestStatus::Error => "ERROR",
+            runner::TestStatus::Passed | runner::TestStatus::Skipped => continue,
+        };
+        text.push_str(&format!("\n{label} {}", test.id));
+        if let Some(message) = &test.message {
+            text.push_str(&format!(": {message}"));
         }
     }
     if let Some(problem) = &run.problem {

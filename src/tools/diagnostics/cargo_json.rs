@@ -185,11 +185,7 @@ mod tests {
     use super::*;
 
     fn fixture() -> String {
-        let path = format!(
-            "{}/tests/data/tools/diagnostics/cargo-check.jsonl",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        std::fs::read_to_string(path).expect("fixture")
+        super::super::raw::fixture("cargo-check.jsonl")
     }
 
     #[test]

@@ -71,11 +71,7 @@ mod tests {
     use super::*;
 
     fn fixture() -> String {
-        let path = format!(
-            "{}/tests/data/tools/diagnostics/eslint.json",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        std::fs::read_to_string(path).expect("fixture")
+        super::super::raw::fixture("eslint.json")
     }
 
     #[test]

@@ -50,11 +50,7 @@ mod tests {
     use super::*;
 
     fn fixture() -> String {
-        let path = format!(
-            "{}/tests/data/tools/diagnostics/go-vet.stderr.txt",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        std::fs::read_to_string(path).expect("fixture")
+        super::super::raw::fixture("go-vet.stderr.txt")
     }
 
     #[test]

@@ -81,11 +81,7 @@ mod tests {
     use super::*;
 
     fn fixture() -> String {
-        let path = format!(
-            "{}/tests/data/tools/diagnostics/tsc.txt",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        std::fs::read_to_string(path).expect("fixture")
+        super::super::raw::fixture("tsc.txt")
     }
 
     fn error(line: u32, column: u32, message: &str, notes: &[&str]) -> RawDiagnostic {
