@@ -35,6 +35,8 @@ struct ReportJson<'a> {
     main_tip: Option<&'a str>,
     linked: Vec<LinkedJson<'a>>,
     landed: Vec<LandedJson<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deferred: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -134,6 +136,7 @@ fn to_json(report: &Report) -> ReportJson<'_> {
         main_tip: report.main_tip.as_deref(),
         linked: report.linked.iter().map(linked_json).collect(),
         landed: report.landed.iter().map(landed_json).collect(),
+        deferred: report.deferred,
     }
 }
 
@@ -162,6 +165,10 @@ fn print_human(report: &Report) {
         _ => "no main branch found (use --main or [link] main in prodcode.toml)".to_owned(),
     };
     println!("{}: main is {main}", report.root.display());
+    if let Some(operation) = report.deferred {
+        println!("a {operation} is in progress: nothing linked until it ends");
+        return;
+    }
     if report.linked.is_empty() && report.landed.is_empty() {
         println!("nothing new to link");
         return;

@@ -202,6 +202,24 @@ impl Repo {
         Some((full_name, commit.id.to_string()))
     }
 
+    /// The operation git is in the middle of, by the name `git status` gives it: `rebase`,
+    /// `merge`, `cherry-pick`, `revert` or `am`. Commits made meanwhile (a rebase's intermediate
+    /// squash, a pick that `--abort` throws away) are not yet anyone's finished work. A bisect
+    /// is not listed: it makes no commits.
+    pub fn operation_in_progress(&self) -> Option<&'static str> {
+        use gix::state::InProgress;
+        match self.repo.state()? {
+            InProgress::Rebase | InProgress::RebaseInteractive | InProgress::ApplyMailboxRebase => {
+                Some("rebase")
+            }
+            InProgress::ApplyMailbox => Some("am"),
+            InProgress::Merge => Some("merge"),
+            InProgress::CherryPick | InProgress::CherryPickSequence => Some("cherry-pick"),
+            InProgress::Revert | InProgress::RevertSequence => Some("revert"),
+            InProgress::Bisect => None,
+        }
+    }
+
     /// The commits worth linking: `HEAD`, every local branch, every remote-tracking branch (not
     /// `refs/stash`, not symbolic refs twice), as `(full ref name, sha)`.
     pub fn tips(&self) -> Result<Vec<(String, String)>, GitError> {
@@ -241,7 +259,9 @@ impl Repo {
         Some(object.peel_to_commit().ok()?.id)
     }
 
-    /// Reflog entries of `HEAD` and of every local branch newer than `since_ms`, oldest first.
+    /// Reflog entries of `HEAD` and of every local branch at or after `since_ms`, oldest first.
+    /// Reflog times are whole seconds, so the entries of the second a caller last read are read
+    /// again: an entry written later in that second is never missed.
     pub fn reflog_since(&self, since_ms: i64) -> Result<Vec<ReflogEntry>, GitError> {
         let mut names = vec!["HEAD".to_owned()];
         names.extend(
@@ -268,7 +288,7 @@ impl Repo {
             };
             for line in lines.flatten() {
                 let ts_ms = line.signature.seconds().saturating_mul(1000);
-                if ts_ms <= since_ms {
+                if ts_ms < since_ms {
                     continue;
                 }
                 entries.push(ReflogEntry {

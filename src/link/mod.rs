@@ -20,7 +20,7 @@ mod fingerprint;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
-use crate::git::{GitError, Repo};
+use crate::git::{GitError, ReflogEntry, Repo};
 use crate::store::{LinkState, NewCommit, RepoId, Store, StoreError};
 
 pub use exclude::Excluder;
@@ -99,6 +99,9 @@ pub struct Report {
     pub landed: Vec<Landed>,
     /// Commits that could not be read, with why.
     pub skipped: Vec<(String, String)>,
+    /// The git operation in progress (`rebase`, `merge`, `cherry-pick`, `revert`, `am`) that made
+    /// this run link nothing.
+    pub deferred: Option<&'static str>,
 }
 
 /// Links everything new in `repo` since the last run. `progress` is told how many commits there
@@ -123,18 +126,28 @@ pub fn link(
     let configured = options.main.as_deref().or(config.link.main.as_deref());
     let main = repo.main_branch(configured);
 
+    let mut report = Report {
+        root: root.clone(),
+        main_ref: main.as_ref().map(|(name, _)| name.clone()),
+        main_tip: main.as_ref().map(|(_, tip)| tip.clone()),
+        linked: Vec::new(),
+        landed: Vec::new(),
+        skipped: Vec::new(),
+        deferred: repo.operation_in_progress(),
+    };
+    // In the middle of a rebase, merge, cherry-pick or revert, HEAD and the reflog hold commits
+    // the operation may still replace or throw away (issue 18): nothing is linked until it
+    // ends, and the next run (the ref watcher, the next post-commit hook) sees it whole.
+    if report.deferred.is_some() {
+        progress(0, 0);
+        return Ok(report);
+    }
+
     // Everything reachable from a tip or a reflog entry and not from what the last run saw.
     let tips = repo.tips()?;
     let reflog = repo.reflog_since(state.reflog_ms.max(cutoff))?;
-    let zero = |sha: &str| sha.bytes().all(|b| b == b'0');
     let mut starts: Vec<String> = tips.iter().map(|(_, sha)| sha.clone()).collect();
-    for entry in &reflog {
-        for sha in [&entry.old, &entry.new] {
-            if !zero(sha) {
-                starts.push(sha.clone());
-            }
-        }
-    }
+    starts.extend(reflog_starts(&reflog).into_iter().map(str::to_owned));
     if let Some((_, tip)) = &main {
         starts.push(tip.clone());
     }
@@ -167,14 +180,6 @@ pub fn link(
         )
         .collect();
 
-    let mut report = Report {
-        root: root.clone(),
-        main_ref: main.as_ref().map(|(name, _)| name.clone()),
-        main_tip: main.as_ref().map(|(_, tip)| tip.clone()),
-        linked: Vec::new(),
-        landed: Vec::new(),
-        skipped: Vec::new(),
-    };
     let total = ordered.len();
     progress(0, total);
     for (done, sha) in ordered.into_iter().enumerate() {
@@ -196,6 +201,7 @@ pub fn link(
     }
 
     // Amended commits are replaced by their amendment.
+    let zero = |sha: &str| sha.bytes().all(|b| b == b'0');
     let amended: Vec<(&str, &str)> = reflog
         .iter()
         .filter(|entry| entry.message.starts_with("commit (amend)") && !zero(&entry.old))
@@ -228,6 +234,61 @@ pub fn link(
     };
     store.write(|writer| writer.save_link_state(repo_id, &new_state))?;
     Ok(report)
+}
+
+/// The commits reflog entries name that are someone's work: both sides of an ordinary entry;
+/// of a rebase (`rebase`, `rebase -i`, `pull --rebase`), only the commit it started from, where
+/// it finished and what an abort returned to. What a rebase commits on the way (its picks, the
+/// intermediate commit of a `squash` sequence, commits made at an `edit` stop) is reachable from
+/// its result when it survived, and otherwise was never anyone's finished work (issue 18).
+fn reflog_starts(reflog: &[ReflogEntry]) -> Vec<&str> {
+    let zero = |sha: &str| sha.bytes().all(|b| b == b'0');
+    let mut rebasing: HashSet<&str> = HashSet::new();
+    let mut starts = Vec::new();
+    for entry in reflog {
+        let reference = entry.reference.as_str();
+        let (old, new) = match rebase_step(&entry.message) {
+            Some("start") => {
+                rebasing.insert(reference);
+                (true, false)
+            }
+            Some("finish") | Some("") => {
+                rebasing.remove(reference);
+                (true, true)
+            }
+            Some("abort") => {
+                rebasing.remove(reference);
+                (false, true)
+            }
+            Some(_) => (false, false),
+            None if rebasing.contains(reference) => (false, false),
+            None => (true, true),
+        };
+        for (wanted, sha) in [(old, &entry.old), (new, &entry.new)] {
+            if wanted && !zero(sha) {
+                starts.push(sha.as_str());
+            }
+        }
+    }
+    starts
+}
+
+/// The step of a rebase reflog message (`rebase (pick): add x` gives `pick`; `""` when it names
+/// none); `None` for other messages.
+fn rebase_step(message: &str) -> Option<&str> {
+    let action = message.split(':').next()?;
+    if !action.contains("rebase") {
+        return None;
+    }
+    let Some(open) = action.rfind('(') else {
+        return Some("");
+    };
+    Some(
+        action[open + 1..]
+            .trim_end()
+            .strip_suffix(')')
+            .unwrap_or(""),
+    )
 }
 
 /// Attributes and records one commit; `None` when another linker recorded it first.
@@ -375,6 +436,70 @@ fn land(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn entry(reference: &str, old: &str, new: &str, message: &str) -> ReflogEntry {
+        ReflogEntry {
+            reference: reference.to_owned(),
+            old: old.to_owned(),
+            new: new.to_owned(),
+            ts_ms: 0,
+            message: message.to_owned(),
+        }
+    }
+
+    #[test]
+    fn a_rebase_contributes_where_it_started_and_finished_not_its_steps() {
+        let reflog = [
+            entry("HEAD", "base", "c1", "commit: one"),
+            entry("HEAD", "c1", "main", "rebase (start): checkout main"),
+            entry("HEAD", "main", "p1", "rebase (pick): one"),
+            entry(
+                "HEAD",
+                "p1",
+                "tmp",
+                "rebase (squash): # This is a combination of 2 commits.",
+            ),
+            entry("HEAD", "tmp", "edited", "commit (amend): one"),
+            entry("HEAD", "edited", "final", "rebase (squash): squashed"),
+            entry(
+                "refs/heads/f",
+                "c1",
+                "final",
+                "rebase (finish): refs/heads/f onto main",
+            ),
+            entry(
+                "HEAD",
+                "final",
+                "final",
+                "rebase (finish): returning to refs/heads/f",
+            ),
+            entry(
+                "HEAD",
+                "final",
+                "x1",
+                "pull --rebase (start): checkout origin/main",
+            ),
+            entry("HEAD", "x1", "x2", "pull --rebase (pick): two"),
+            entry(
+                "HEAD",
+                "x2",
+                "final",
+                "rebase (abort): returning to refs/heads/f",
+            ),
+            entry("HEAD", "final", "after", "commit: three"),
+        ];
+        let starts = reflog_starts(&reflog);
+        assert_eq!(
+            starts,
+            [
+                "base", "c1", "c1", "c1", "final", "final", "final", "final", "final", "final",
+                "after"
+            ]
+        );
+        assert_eq!(rebase_step("rebase -i (fixup): x"), Some("fixup"));
+        assert_eq!(rebase_step("commit (amend): rebase (pick)"), None);
+        assert_eq!(rebase_step("rebase: fast-forward"), Some(""));
+    }
 
     #[test]
     fn reverts_name_the_reverted_commit() {

@@ -123,6 +123,13 @@ impl Scene {
 
     /// `git rebase -i <onto>` with `todo` as the edited list, and `message` for any squash.
     fn rebase_interactive(&self, onto: &str, todo: &str, message: &str) {
+        self.rebase_git(&["rebase", "-q", "-i", onto], todo, message, 0);
+    }
+
+    /// Runs a rebase command (`rebase -i`, `rebase --continue`) with `todo` as the edited list
+    /// and `message` for any squash, its commits and reflog entries dated `offset` seconds from
+    /// now.
+    fn rebase_git(&self, args: &[&str], todo: &str, message: &str, offset: i64) {
         let dir = self.ws.db.parent().unwrap();
         let todo_file = dir.join("rebase-todo");
         let message_file = dir.join("rebase-message");
@@ -130,13 +137,19 @@ impl Scene {
         std::fs::write(&message_file, format!("{message}\n")).unwrap();
         let sequence_editor = format!("cp {}", todo_file.display());
         let editor = format!("cp {}", message_file.display());
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        let date = format!("@{} +0000", now + offset);
         git_env(
             &self.ws.root,
             &[
                 ("GIT_SEQUENCE_EDITOR", &sequence_editor),
                 ("GIT_EDITOR", &editor),
+                ("GIT_COMMITTER_DATE", &date),
             ],
-            &["rebase", "-q", "-i", onto],
+            args,
         );
     }
 
@@ -391,11 +404,21 @@ fn commits_squashed_by_an_interactive_rebase_land_by_squash() {
         &["f: more off main: ai=0 ai_modified=0 human=1 untracked=0 excluded=0"],
         &[],
     );
-    scene.rebase_interactive(
-        "main",
-        &format!("pick {draft}\nsquash {review}\nsquash {more}\n"),
+    // Dated a few seconds on, so that the rebase's reflog entries (whole seconds) are newer
+    // than everything the last link read, as on a busy machine (issue 18): the intermediate
+    // commit of the squash sequence is in HEAD's reflog, and must not be linked. A `break`
+    // stops the rebase half-way, with that intermediate commit at HEAD: a link then (a
+    // post-commit hook, the daemon's ref watcher) defers until the rebase ends.
+    scene.rebase_git(
+        &["rebase", "-q", "-i", "main"],
+        &format!("pick {draft}\nsquash {review}\nbreak\nsquash {more}\n"),
         "f: squashed",
+        3,
     );
+    assert!(scene.read("f.txt").contains("checked"));
+    let answer = scene.link(&[], &[]);
+    assert_eq!(answer["deferred"], "rebase");
+    scene.rebase_git(&["rebase", "--continue"], "", "f: squashed", 4);
     scene.name("f: squashed", "HEAD");
     assert_eq!(scene.sha("HEAD~1"), scene.sha("main"));
     scene.git(&["checkout", "-q", "main"]);
