@@ -11,6 +11,7 @@ pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod git;
+pub mod linediff;
 pub mod link;
 pub mod lsp;
 pub mod mcp;

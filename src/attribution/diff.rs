@@ -2,12 +2,17 @@
 //! a line diff decides which lines are unchanged, changed or new.
 //!
 //! Lines are compared by content without their terminators, so a line whose only change is its
-//! line ending counts as unchanged. Within a changed hunk, old and new lines are paired in order;
-//! a pair that still shares most of its text is the old line changed, anything else is new.
+//! line ending counts as unchanged. The alignment is `crate::linediff`'s, the rule that also
+//! counts a commit's added lines, so an insertion among equal lines is placed where the commit
+//! will count it. Within a changed hunk, old and new lines are paired in order; a pair that still
+//! shares most of its text is the old line changed, anything else is new.
+//!
+//! The empty last line after a final line break (LSP counts it, git does not) takes no part in
+//! the alignment: matched with a new blank line it would hand that line its provenance, so an
+//! agent's blank line came out `untracked` and a person's appended blank line the agent's
+//! (issue 10). It keeps its own provenance, and is never anybody's new line.
 
 use std::ops::Range;
-
-use imara_diff::{Algorithm, Diff, Hunk, InternedInput, Interner};
 
 use super::rules::{count_carried, count_removed, count_result, from_origin, merge};
 use super::text::{content, lines};
@@ -17,65 +22,76 @@ use crate::model::{Origin, Provenance};
 /// Replaces the document's text with `new_text`, changed by `origin`.
 pub(crate) fn observe(doc: &mut TrackedText, new_text: &str, origin: &Origin, report: &mut Report) {
     let new_lines: Vec<&str> = lines(new_text).collect();
-    let same_content = |(old, new): &(&String, &&str)| content(old) == content(new);
+    let old_real = real_len(doc.lines.iter().map(String::as_str));
+    let new_real = real_len(new_lines.iter().copied());
+    let hunks = line_hunks(&doc.lines[..old_real], &new_lines[..new_real]);
 
-    // Lines that match at both ends are unchanged without a diff: most observed changes touch
-    // a few lines of a large document, and this keeps the diff (and the rebuild) to the middle.
-    let prefix = doc
-        .lines
-        .iter()
-        .zip(&new_lines)
-        .take_while(same_content)
-        .count();
-    let room = doc.lines.len().min(new_lines.len()) - prefix;
-    let suffix = doc.lines[prefix..]
-        .iter()
-        .rev()
-        .zip(new_lines[prefix..].iter().rev())
-        .take(room)
-        .take_while(same_content)
-        .count();
-    let old_middle = prefix..doc.lines.len() - suffix;
-    let new_middle = prefix..new_lines.len() - suffix;
-    let (head, rest) = doc.lines.split_at_mut(prefix);
+    // The empty last line, aside until the real lines are done.
+    let old_last = (old_real < doc.lines.len()).then(|| doc.provenance[old_real].clone());
+    doc.lines.truncate(old_real);
+    doc.provenance.truncate(old_real);
+
+    // Lines before the first hunk and after the last are unchanged: only a terminator may
+    // differ, and the line keeps its provenance. Only the middle is rebuilt.
+    let (old_middle, new_middle) = match (hunks.first(), hunks.last()) {
+        (Some(first), Some(last)) => (
+            range_of(&first.before).start..range_of(&last.before).end,
+            range_of(&first.after).start..range_of(&last.after).end,
+        ),
+        _ => (old_real..old_real, new_real..new_real),
+    };
+    let (head, rest) = doc.lines.split_at_mut(old_middle.start);
     let tail = &mut rest[old_middle.len()..];
     let unchanged = head
         .iter_mut()
-        .zip(&new_lines[..prefix])
-        .chain(tail.iter_mut().zip(&new_lines[new_middle.end..]));
+        .zip(&new_lines[..new_middle.start])
+        .chain(tail.iter_mut().zip(&new_lines[new_middle.end..new_real]));
     for (old, new) in unchanged {
         if old != new {
-            // Only the terminator changed: the line keeps its provenance.
             old.clear();
             old.push_str(new);
         }
     }
-    if old_middle.is_empty() && new_middle.is_empty() {
-        return;
+
+    if !hunks.is_empty() {
+        let mut rebuild = Rebuild {
+            old_lines: &mut doc.lines[old_middle.clone()],
+            old_provenance: &doc.provenance[old_middle.clone()],
+            new_lines: &new_lines[new_middle.clone()],
+            lines: Vec::with_capacity(new_middle.len()),
+            provenance: Vec::with_capacity(new_middle.len()),
+        };
+        let (mut old_at, mut new_at) = (0, 0);
+        for hunk in &hunks {
+            let before = shift(range_of(&hunk.before), old_middle.start);
+            let after = shift(range_of(&hunk.after), new_middle.start);
+            rebuild.keep(old_at, new_at..after.start);
+            rebuild.replace(before.clone(), after.clone(), origin, report);
+            (old_at, new_at) = (before.end, after.end);
+        }
+        let (lines, provenance) = (rebuild.lines, rebuild.provenance);
+        doc.lines.splice(old_middle.clone(), lines);
+        doc.provenance.splice(old_middle, provenance);
     }
 
-    let hunks = line_hunks(
-        &doc.lines[old_middle.clone()],
-        &new_lines[new_middle.clone()],
-    );
-    let mut rebuild = Rebuild {
-        old_lines: &mut doc.lines[old_middle.clone()],
-        old_provenance: &doc.provenance[old_middle.clone()],
-        new_lines: &new_lines[new_middle.clone()],
-        lines: Vec::with_capacity(new_middle.len()),
-        provenance: Vec::with_capacity(new_middle.len()),
-    };
-    let (mut old_at, mut new_at) = (0, 0);
-    for hunk in &hunks {
-        let (before, after) = (range_of(&hunk.before), range_of(&hunk.after));
-        rebuild.keep(old_at, new_at..after.start);
-        rebuild.replace(before.clone(), after.clone(), origin, report);
-        (old_at, new_at) = (before.end, after.end);
+    if new_real < new_lines.len() {
+        doc.lines.push(String::new());
+        doc.provenance
+            .push(old_last.unwrap_or(Provenance::Untracked));
     }
-    rebuild.keep(old_at, new_at..new_middle.len());
-    let (lines, provenance) = (rebuild.lines, rebuild.provenance);
-    doc.lines.splice(old_middle.clone(), lines);
-    doc.provenance.splice(old_middle, provenance);
+}
+
+/// How many of `lines` take part in alignment: all but an empty last line.
+fn real_len<'a>(lines: impl ExactSizeIterator<Item = &'a str>) -> usize {
+    let len = lines.len();
+    match lines.last() {
+        Some("") => len - 1,
+        _ => len,
+    }
+}
+
+fn shift(range: Range<usize>, by: usize) -> Range<usize> {
+    range.start - by..range.end - by
 }
 
 /// The new lines and provenance of the changed middle of the document, built hunk by hunk from
@@ -155,26 +171,10 @@ impl Rebuild<'_> {
 }
 
 /// The changed hunks between two line lists, compared by content.
-fn line_hunks(old: &[String], new: &[&str]) -> Vec<Hunk> {
-    let limit = i32::MAX as usize - 1;
-    if old.len() >= limit || new.len() >= limit {
-        // Far beyond any real document: treat everything as changed rather than fail.
-        let whole = |len: usize| 0..u32::try_from(len).unwrap_or(u32::MAX);
-        return vec![Hunk {
-            before: whole(old.len()),
-            after: whole(new.len()),
-        }];
-    }
-    let mut input = InternedInput {
-        before: Vec::with_capacity(old.len()),
-        after: Vec::with_capacity(new.len()),
-        interner: Interner::new(old.len() + new.len()),
-    };
-    input.update_before(old.iter().map(|line| content(line)));
-    input.update_after(new.iter().map(|line| content(line)));
-    let mut diff = Diff::compute(Algorithm::Histogram, &input);
-    diff.postprocess_lines(&input);
-    diff.hunks().collect()
+fn line_hunks(old: &[String], new: &[&str]) -> Vec<crate::linediff::Hunk> {
+    let old: Vec<&str> = old.iter().map(|line| content(line)).collect();
+    let new: Vec<&str> = new.iter().map(|line| content(line)).collect();
+    crate::linediff::hunks(&old, &new)
 }
 
 fn range_of(range: &Range<u32>) -> Range<usize> {

@@ -9,7 +9,7 @@ use std::ops::ControlFlow;
 
 use gix::ObjectId;
 use gix::bstr::ByteSlice;
-use imara_diff::{Algorithm, Diff, InternedInput};
+use imara_diff::{Diff, InternedInput};
 
 use super::attributes::Generated;
 use super::history::{ChangeKind, CommitChanges, FileChange, GitError};
@@ -332,15 +332,14 @@ impl LineDiffer {
             self.lines.removed.extend(0..line_count(old));
             return &self.lines;
         }
+        // The same rule as capture and re-attaching use, so that an ambiguous insertion is
+        // counted where the recorded provenance put it.
         let input = InternedInput::new(old, new);
-        self.diff.compute_with(
-            Algorithm::Histogram,
-            &input.before,
-            &input.after,
-            input.interner.num_tokens(),
-        );
-        // Git's indent heuristic places ambiguous hunks where a reader expects them.
-        self.diff.postprocess_lines(&input);
+        if !crate::linediff::align(&input, &mut self.diff) {
+            self.lines.added.extend(1..=line_count(new));
+            self.lines.removed.extend(0..line_count(old));
+            return &self.lines;
+        }
         for hunk in self.diff.hunks() {
             self.lines
                 .added

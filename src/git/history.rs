@@ -259,6 +259,36 @@ impl Repo {
         Some(object.peel_to_commit().ok()?.id)
     }
 
+    /// Every commit `git stash` holds now (each entry of `refs/stash`'s reflog, newest first),
+    /// with the index and untracked-files commits each one has as its later parents.
+    pub fn stash_commits(&self) -> Result<Vec<String>, GitError> {
+        let Ok(name) = gix::refs::FullName::try_from("refs/stash") else {
+            return Ok(Vec::new());
+        };
+        let mut log = gix::refs::file::log::iter::Platform {
+            store: &self.repo.refs,
+            name: name.as_ref(),
+            buf: Vec::new(),
+        };
+        let lines = log
+            .all()
+            .map_err(|error| GitError::Read(format!("cannot read the stash: {error}")))?;
+        let mut found = Vec::new();
+        for line in lines.into_iter().flatten().flatten() {
+            let Some(commit) = gix::ObjectId::from_hex(line.new_oid)
+                .ok()
+                .and_then(|id| self.repo.find_commit(id).ok())
+            else {
+                continue;
+            };
+            found.push(commit.id.to_string());
+            found.extend(commit.parent_ids().skip(1).map(|id| id.to_string()));
+        }
+        found.reverse();
+        found.dedup();
+        Ok(found)
+    }
+
     /// Reflog entries of `HEAD` and of every local branch at or after `since_ms`, oldest first.
     /// Reflog times are whole seconds, so the entries of the second a caller last read are read
     /// again: an entry written later in that second is never missed.
@@ -823,8 +853,13 @@ mod tests {
         assert_eq!(created.old, "0".repeat(40));
         assert!(created.message.starts_with("commit (initial): "));
 
-        let later = entries.last().unwrap().ts_ms;
-        assert!(open(&repo).reflog_since(later).unwrap().is_empty());
+        // From a second on: that second's entries again (a caller may have read only some of
+        // them), nothing older.
+        let last = entries.last().unwrap().ts_ms;
+        let again = open(&repo).reflog_since(last).unwrap();
+        assert!(again.iter().all(|entry| entry.ts_ms == last), "{again:?}");
+        assert!(again.contains(entries.last().unwrap()));
+        assert!(open(&repo).reflog_since(last + 1000).unwrap().is_empty());
     }
 
     #[test]

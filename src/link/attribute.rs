@@ -5,9 +5,18 @@
 //!    cherry-picked copy): its lines, file by file in order, when the counts agree.
 //! 2. **Snapshot.** The provenance recorded for the file as of the commit time, re-attached to
 //!    the committed text: lines equal to recorded ones get their provenance, others nothing.
-//! 3. **Fingerprint.** Other commits recorded the same content at the same path with exactly one
-//!    provenance (a squash commit carrying branch commits' lines); several provenances for the
-//!    same content is ambiguous and gives nothing.
+//! 3. **Copy.** Lines git copied from another recorded commit (a squash merge carrying branch
+//!    commits, a rebase or cherry-pick whose patch changed, a revert bringing back what the
+//!    reverted commit removed), found by content fingerprint.
+//!
+//! Equal text is not evidence by itself: real code repeats itself (`return 0`, `}`, a blank
+//! line), and a person who types a line an agent once wrote wrote it themselves (issue 10). So a
+//! copy is only believed from a commit that is not an ancestor of this one (an ancestor's lines
+//! reached this commit as context, not as a copy; a revert is the exception, it restores what an
+//! ancestor had), that this commit carries at least half of (a commit sharing one line with it
+//! is a coincidence, not a source), for no more lines of one content than that commit recorded,
+//! and only where every such source agrees on the provenance. Older snapshots are not searched
+//! for a line's text: that a line was once on disk says nothing about who put it back.
 //!
 //! Nothing is read from the work tree: only the commit's blobs and what the store recorded.
 
@@ -16,8 +25,9 @@ use std::path::Path;
 
 use crate::git::{CommitChanges, CommitInfo, FileChange};
 use crate::model::{ContentHash, Provenance};
-use crate::reattach::LineMemory;
-use crate::store::{Evidence, LineRange, NewCommitFile, NewFingerprint, RepoId, Store, StoreError};
+use crate::store::{
+    Evidence, FingerprintMatch, LineRange, NewCommitFile, NewFingerprint, RepoId, Store, StoreError,
+};
 
 use super::exclude::Excluder;
 use super::fingerprint::fingerprint;
@@ -96,6 +106,14 @@ impl Found {
     }
 }
 
+/// What a commit's lineage says about other commits, for copies (see the module doc).
+pub(super) struct Lineage<'a> {
+    /// Whether a commit (by sha) is an ancestor of the one attributed.
+    pub is_ancestor: &'a dyn Fn(&str) -> bool,
+    /// The attributed commit reverts another (its message says so).
+    pub reverts: bool,
+}
+
 pub(super) fn attribute(
     store: &Store,
     root: &Path,
@@ -103,6 +121,7 @@ pub(super) fn attribute(
     excluder: &Excluder,
     info: &CommitInfo,
     changes: &CommitChanges,
+    lineage: &Lineage<'_>,
 ) -> Result<Attributed, StoreError> {
     let copied = copied_lines(store, repo_id, info, changes)?;
     let at_ms = info.committed_ms + COMMIT_TIME_SLACK_MS;
@@ -113,6 +132,8 @@ pub(super) fn attribute(
         counts: [0; 4],
         excluded: 0,
     };
+    // The added lines of each attributed file, as found so far.
+    let mut pending: Vec<(&FileChange, Vec<Found>)> = Vec::new();
     for file in &changes.files {
         let excluded = match file.kind {
             crate::git::ChangeKind::Deleted => None,
@@ -134,7 +155,6 @@ pub(super) fn attribute(
             continue;
         }
         let text = String::from_utf8_lossy(&file.new_text);
-        let lines: Vec<&str> = git_lines(&text);
         let mut found = vec![Found::nothing(); file.added.len()];
         if let Some((source, provenance)) = copied.get(file.path.as_str())
             && provenance.len() == found.len()
@@ -152,9 +172,17 @@ pub(super) fn attribute(
         if found.iter().any(|slot| !slot.known()) {
             from_snapshots(store, root, file, &text, at_ms, &mut found)?;
         }
-        if found.iter().any(|slot| !slot.known()) {
-            from_fingerprints(store, repo_id, file, &lines, &mut found)?;
-        }
+        pending.push((file, found));
+    }
+    if pending
+        .iter()
+        .any(|(_, found)| found.iter().any(|slot| !slot.known()))
+    {
+        from_copies(store, repo_id, info, lineage, &mut pending)?;
+    }
+    for (file, found) in pending {
+        let text = String::from_utf8_lossy(&file.new_text);
+        let lines = git_lines(&text);
         for (index, slot) in found.iter().enumerate() {
             let line = file.added[index];
             result.counts[slot.provenance.class() as usize] += 1;
@@ -218,9 +246,7 @@ fn copied_lines(
 }
 
 /// Fills lines from the provenance recorded for the file as of the commit: the snapshot of exactly
-/// the committed text if there is one, else the newest, re-attached to the committed text; then,
-/// for lines that snapshot lacks (popped from a stash, restored by a checkout), the provenance
-/// that every older snapshot holding the same line agrees on.
+/// the committed text if there is one, else the newest, re-attached to the committed text.
 fn from_snapshots(
     store: &Store,
     root: &Path,
@@ -276,31 +302,6 @@ fn from_snapshots(
             }
         }
     }
-    if found.iter().all(Found::known) {
-        return Ok(());
-    }
-    let older: Vec<_> = recorded
-        .iter()
-        .filter(|(id, _)| id != chosen)
-        .filter_map(|(id, _)| store.snapshot(*id).transpose())
-        .collect::<Result<_, _>>()?;
-    let memory = LineMemory::from_snapshots(&older);
-    let lines = git_lines(text);
-    for (slot, line) in found.iter_mut().zip(&file.added) {
-        if slot.known() {
-            continue;
-        }
-        let Some(content) = lines.get(*line as usize - 1) else {
-            continue;
-        };
-        if let Some(provenance) = memory.recall(content) {
-            *slot = Found {
-                provenance: provenance.clone(),
-                evidence: Evidence::Snapshot,
-                source: None,
-            };
-        }
-    }
     Ok(())
 }
 
@@ -319,45 +320,117 @@ fn later_exact(
         .find(|(_, hash)| hash == committed))
 }
 
-/// Fills lines whose content other commits recorded at the same path with one provenance.
-fn from_fingerprints(
+/// Fills lines git copied from other recorded commits (see the module doc for what counts).
+fn from_copies(
     store: &Store,
     repo_id: RepoId,
-    file: &FileChange,
-    lines: &[&str],
-    found: &mut [Found],
+    info: &CommitInfo,
+    lineage: &Lineage<'_>,
+    pending: &mut [(&FileChange, Vec<Found>)],
 ) -> Result<(), StoreError> {
-    let wanted: Vec<(usize, i64)> = found
-        .iter()
-        .enumerate()
-        .filter(|(_, slot)| !slot.known())
-        .filter_map(|(index, _)| {
-            let content = lines.get(file.added[index] as usize - 1)?;
-            Some((index, fingerprint(&file.path, content)?))
-        })
-        .collect();
-    if wanted.is_empty() {
-        return Ok(());
-    }
-    let values: Vec<i64> = wanted.iter().map(|(_, value)| *value).collect();
-    let matches = store.fingerprint_matches(repo_id, &values)?;
-    for (index, value) in wanted {
-        let Some(candidates) = matches.get(&value) else {
-            continue;
-        };
-        let first = &candidates[0];
-        if candidates
-            .iter()
-            .all(|candidate| candidate.provenance == first.provenance)
-        {
-            found[index] = Found {
-                provenance: first.provenance.clone(),
-                evidence: Evidence::Fingerprint,
-                source: Some(first.sha.clone()),
-            };
+    // Every added line's fingerprint, known or not: how much of a source this commit carries
+    // counts all of them.
+    let mut lines: Vec<(usize, usize, i64)> = Vec::new();
+    for (at, (file, _)) in pending.iter().enumerate() {
+        let text = String::from_utf8_lossy(&file.new_text);
+        let numbered = git_lines(&text);
+        for (index, line) in file.added.iter().enumerate() {
+            if let Some(content) = numbered.get(*line as usize - 1)
+                && let Some(value) = fingerprint(&file.path, content)
+            {
+                lines.push((at, index, value));
+            }
         }
     }
+    if lines.is_empty() {
+        return Ok(());
+    }
+    let values: Vec<i64> = lines.iter().map(|(_, _, value)| *value).collect();
+    let mut matches = store.fingerprint_matches(repo_id, &values)?;
+
+    // Sources: other commits, not ancestors (unless this is a revert), carrying at least half
+    // of what they recorded here.
+    let mut carried: HashMap<String, u32> = HashMap::new();
+    for (_, _, value) in &lines {
+        let Some(rows) = matches.get(value) else {
+            continue;
+        };
+        let mut shas: Vec<&str> = rows.iter().map(|row| row.sha.as_str()).collect();
+        shas.sort_unstable();
+        shas.dedup();
+        for sha in shas {
+            *carried.entry(sha.to_owned()).or_default() += 1;
+        }
+    }
+    carried.remove(&info.sha);
+    carried.retain(|sha, _| lineage.reverts || !(lineage.is_ancestor)(sha));
+    let shas: Vec<&str> = carried.keys().map(String::as_str).collect();
+    let totals = store.fingerprint_totals(repo_id, &shas)?;
+    // A revert carries exactly what the reverted commit removed, however little of the commit
+    // that first added it that is.
+    let sources: HashMap<&str, ()> = carried
+        .iter()
+        .filter(|(sha, carried)| {
+            totals
+                .get(sha.as_str())
+                .is_some_and(|total| *total > 0 && (lineage.reverts || 2 * **carried >= *total))
+        })
+        .map(|(sha, _)| (sha.as_str(), ()))
+        .collect();
+    for rows in matches.values_mut() {
+        rows.retain(|row| sources.contains_key(row.sha.as_str()));
+    }
+
+    // Per content: the one provenance every source agrees on, for at most as many lines as one
+    // source recorded, less the lines of this commit that already have it.
+    let mut room: HashMap<i64, (Provenance, usize)> = HashMap::new();
+    for (value, rows) in &matches {
+        if let Some(agreed) = agreed(rows) {
+            let mut per_source: HashMap<&str, usize> = HashMap::new();
+            for row in rows {
+                *per_source.entry(row.sha.as_str()).or_default() += 1;
+            }
+            let most = per_source.values().copied().max().unwrap_or(0);
+            room.insert(*value, (agreed, most));
+        }
+    }
+    for (at, index, value) in &lines {
+        let slot = &pending[*at].1[*index];
+        if let Some((provenance, left)) = room.get_mut(value)
+            && slot.known()
+            && slot.provenance == *provenance
+        {
+            *left = left.saturating_sub(1);
+        }
+    }
+    for (at, index, value) in lines {
+        let Some((provenance, left)) = room.get_mut(&value) else {
+            continue;
+        };
+        let slot = &mut pending[at].1[index];
+        if slot.known() || *left == 0 {
+            continue;
+        }
+        *left -= 1;
+        let source = matches
+            .get(&value)
+            .and_then(|rows| rows.first())
+            .map(|row| row.sha.clone());
+        *slot = Found {
+            provenance: provenance.clone(),
+            evidence: Evidence::Fingerprint,
+            source,
+        };
+    }
     Ok(())
+}
+
+/// The provenance all `rows` share, if they share one and it is known.
+fn agreed(rows: &[FingerprintMatch]) -> Option<Provenance> {
+    let first = rows.first()?;
+    (first.provenance != Provenance::Untracked
+        && rows.iter().all(|row| row.provenance == first.provenance))
+    .then(|| first.provenance.clone())
 }
 
 /// Groups consecutive added lines with the same provenance, evidence and source.

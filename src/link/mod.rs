@@ -148,6 +148,9 @@ pub fn link(
     let reflog = repo.reflog_since(state.reflog_ms.max(cutoff))?;
     let mut starts: Vec<String> = tips.iter().map(|(_, sha)| sha.clone()).collect();
     starts.extend(reflog_starts(&reflog).into_iter().map(str::to_owned));
+    // Stashes are linked as evidence only: a pop brings their lines back into a later commit.
+    let stashes: HashSet<String> = repo.stash_commits()?.into_iter().collect();
+    starts.extend(stashes.iter().cloned());
     if let Some((_, tip)) = &main {
         starts.push(tip.clone());
     }
@@ -183,7 +186,9 @@ pub fn link(
     let total = ordered.len();
     progress(0, total);
     for (done, sha) in ordered.into_iter().enumerate() {
-        match link_commit(store, repo, repo_id, &excluder, sha) {
+        let stash = stashes.contains(sha.as_str());
+        match link_commit(store, repo, repo_id, &excluder, sha, stash) {
+            Ok(Some(_)) if stash => {}
             Ok(Some(linked)) => report.linked.push(Linked {
                 on_main: on_main.contains(sha.as_str()),
                 ..linked
@@ -298,11 +303,25 @@ fn link_commit(
     repo_id: RepoId,
     excluder: &Excluder,
     sha: &str,
+    stash: bool,
 ) -> Result<Option<Linked>, LinkError> {
     let info = repo.commit(sha)?;
     let changes = repo.changes(sha)?;
-    let attributed = attribute::attribute(store, repo.root(), repo_id, excluder, &info, &changes)?;
     let reverts = reverted_commit(&info.message);
+    let is_ancestor = |other: &str| repo.is_ancestor(other, sha).unwrap_or(true);
+    let lineage = attribute::Lineage {
+        is_ancestor: &is_ancestor,
+        reverts: reverts.is_some(),
+    };
+    let attributed = attribute::attribute(
+        store,
+        repo.root(),
+        repo_id,
+        excluder,
+        &info,
+        &changes,
+        &lineage,
+    )?;
     let commit = NewCommit {
         repo_id,
         sha,
@@ -316,6 +335,7 @@ fn link_commit(
         lines_added: attributed.counts.iter().sum(),
         lines_excluded: attributed.excluded,
         seen_ms: crate::clock::now_ms(),
+        stash,
     };
     let files = attributed.file_rows();
     let fingerprints = attributed.fingerprint_rows();
@@ -365,7 +385,9 @@ fn land(
         Some(patch_id) => store
             .commits_with_patch_id(repo_id, patch_id)?
             .into_iter()
-            .filter(|other| other.sha != sha && !other.on_main && other.replaced_by.is_none())
+            .filter(|other| {
+                other.sha != sha && !other.on_main && other.replaced_by.is_none() && !other.stash
+            })
             .map(|other| other.sha)
             .collect(),
         None => Vec::new(),
@@ -399,7 +421,18 @@ fn land(
                 }
             }
         }
-        let mut credited: Vec<(String, u32)> = credited.into_iter().collect();
+        // A branch commit sharing a line or two with this one is a coincidence, not a source:
+        // it is carried when at least half of what it recorded is (issue 10).
+        let shas: Vec<&str> = credited.keys().map(String::as_str).collect();
+        let totals = store.fingerprint_totals(repo_id, &shas)?;
+        let mut credited: Vec<(String, u32)> = credited
+            .into_iter()
+            .filter(|(other, lines)| {
+                totals
+                    .get(other)
+                    .is_some_and(|total| *total > 0 && 2 * lines >= *total)
+            })
+            .collect();
         credited.sort();
         for (other, lines) in credited {
             landings.push(Landed {

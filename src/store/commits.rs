@@ -27,6 +27,9 @@ pub struct NewCommit<'a> {
     /// Added lines in excluded files (lockfiles, generated, vendored, ignored).
     pub lines_excluded: u32,
     pub seen_ms: i64,
+    /// A commit `git stash` made (the stash, its index or untracked-files commit): evidence of
+    /// what a pop brings back, never anyone's commit.
+    pub stash: bool,
 }
 
 /// One file a commit changed.
@@ -104,6 +107,7 @@ pub struct LinkedCommit {
     pub replaced_by: Option<String>,
     pub committed_ms: i64,
     pub parents: Vec<String>,
+    pub stash: bool,
 }
 
 impl LinkedCommit {
@@ -145,8 +149,9 @@ impl Writer<'_> {
             .tx
             .prepare_cached(
                 "INSERT INTO commits (repo_id, sha, parent_sha, parents, author, author_ms,
-                committed_ms, summary, patch_id, reverts_sha, lines_added, lines_excluded, seen_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                committed_ms, summary, patch_id, reverts_sha, lines_added, lines_excluded, seen_ms,
+                stash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
              ON CONFLICT (repo_id, sha) DO NOTHING",
             )?
             .execute(params![
@@ -163,6 +168,7 @@ impl Writer<'_> {
                 commit.lines_added,
                 commit.lines_excluded,
                 commit.seen_ms,
+                commit.stash,
             ])?;
         if inserted == 0 {
             return Ok(None);
@@ -364,7 +370,7 @@ impl Store {
             .conn
             .prepare_cached(
                 "SELECT id, sha, on_main, landed_sha, patch_id, replaced_by,
-                    coalesce(committed_ms, 0), parents
+                    coalesce(committed_ms, 0), parents, stash
                  FROM commits WHERE repo_id = ?1 AND sha = ?2",
             )?
             .query_row(params![repo_id, sha], linked_commit_row)
@@ -379,7 +385,7 @@ impl Store {
     ) -> Result<Vec<LinkedCommit>, StoreError> {
         let mut statement = self.conn.prepare_cached(
             "SELECT id, sha, on_main, landed_sha, patch_id, replaced_by,
-                coalesce(committed_ms, 0), parents
+                coalesce(committed_ms, 0), parents, stash
              FROM commits WHERE repo_id = ?1 AND patch_id = ?2 ORDER BY id",
         )?;
         let rows = statement.query_map(params![repo_id, patch_id], linked_commit_row)?;
@@ -431,8 +437,8 @@ impl Store {
     }
 
     /// For each attributed line of commit `commit_id` (by fingerprint), the lines with the same
-    /// fingerprint recorded by other commits that are not on main and were not amended away:
-    /// the branch commits a squash commit may carry. One query, however many lines.
+    /// fingerprint recorded by other commits that are not on main, were not amended away and
+    /// are not stashes: the branch commits a squash commit may carry. One query, however many lines.
     pub fn branch_matches_of(
         &self,
         repo_id: RepoId,
@@ -446,6 +452,7 @@ impl Store {
                  AND other.commit_id != own.commit_id
              JOIN commits AS c ON c.id = other.commit_id
              WHERE own.commit_id = ?2 AND c.on_main = 0 AND c.replaced_by IS NULL
+                 AND c.stash = 0
              ORDER BY own.rowid, other.commit_id",
         )?;
         let rows = statement.query_map(params![repo_id, commit_id], |row| {
@@ -471,6 +478,29 @@ impl Store {
                 });
         }
         Ok(found)
+    }
+
+    /// How many fingerprinted lines each of `shas` recorded (commits never linked are absent).
+    pub fn fingerprint_totals(
+        &self,
+        repo_id: RepoId,
+        shas: &[&str],
+    ) -> Result<HashMap<String, u32>, StoreError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT count(f.commit_id) FROM commits c
+             LEFT JOIN line_fingerprints f ON f.commit_id = c.id
+             WHERE c.repo_id = ?1 AND c.sha = ?2 GROUP BY c.id",
+        )?;
+        let mut totals = HashMap::new();
+        for sha in shas {
+            let count: Option<u32> = statement
+                .query_row(params![repo_id, sha], |row| row.get(0))
+                .optional()?;
+            if let Some(count) = count {
+                totals.insert((*sha).to_owned(), count);
+            }
+        }
+        Ok(totals)
     }
 
     /// The recorded lines of other commits with each of `fingerprints`.
@@ -586,5 +616,6 @@ fn linked_commit_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<LinkedCommit> 
             .split_whitespace()
             .map(str::to_owned)
             .collect(),
+        stash: row.get(8)?,
     })
 }

@@ -324,6 +324,11 @@ pub(super) const MIGRATIONS: &[&str] = &[
     ALTER TABLE tool_calls ADD COLUMN error TEXT;
     CREATE INDEX tool_calls_by_ts ON tool_calls (ts_ms);
     ",
+    // 8: stash commits, linked only as evidence of what a `git stash pop` brings back (issue
+    // 10); never listed, counted or landed.
+    "
+    ALTER TABLE commits ADD COLUMN stash INTEGER NOT NULL DEFAULT 0;
+    ",
 ];
 
 pub(super) fn user_version(conn: &Connection) -> rusqlite::Result<u32> {

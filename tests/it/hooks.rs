@@ -588,14 +588,15 @@ fn codex_apply_patch_and_shell_commands() {
 
     let id = "codex:019a-codex";
     let ai = format!("ai {id}");
-    // The patch's blank line reads like the file's old final empty line: unchanged content.
+    // The patch's blank line is the agent's too: the file's old final empty line (after its
+    // last line break) is not a line that could have been kept (issue 10).
     assert_eq!(
         blame(&ws.db, &lib),
         [
             "untracked",
             "untracked",
             "untracked",
-            "untracked",
+            ai.as_str(),
             ai.as_str(),
             ai.as_str(),
             ai.as_str()
@@ -749,10 +750,10 @@ fn the_generic_prodcode_format() {
     std::fs::write(&file, "sample\n\nA sample repository.\n").unwrap();
     aider.send("post_edit.json", &vars);
     aider.send("stop.json", &[]);
-    // The blank line reads like the file's old final empty line: unchanged content.
+    // The blank line is the agent's: the old final empty line is not a line it could keep.
     assert_eq!(
         blame(&ws.db, &file),
-        ["untracked", "untracked", "ai prodcode:aider-7"]
+        ["untracked", "ai prodcode:aider-7", "ai prodcode:aider-7"]
     );
     let log = log(&ws);
     let session = interaction(&log, "prodcode:aider-7");

@@ -1154,3 +1154,99 @@ fn the_editor_harness_sends_one_change_per_edit() {
         edit((1, 0), (4, 0), "b\n")
     );
 }
+
+/// Issue 10, first reproduction: a person with no session open appends a function whose blank
+/// line and `return` repeat lines an agent wrote in the commit before. Equal text is not
+/// evidence: none of the person's lines is the agent's.
+#[test]
+fn a_later_human_commit_repeating_ai_lines_is_not_credited_to_the_ai() {
+    let mut scene = Scene::new();
+    std::fs::write(scene.path("f.py"), "def f():\n    return 1\n").unwrap();
+    scene.commit("f");
+    scene.link_quietly();
+    let mut s1 = Claude::start(&scene.ws, "s1");
+    let with_g = "def f():\n    return 1\n\ndef g():\n    return compute_total(items)\n";
+    scene.ai(&mut s1, "f.py", with_g);
+    scene.commit("g");
+    scene.link(
+        &["g on main: ai=3 ai_modified=0 human=0 untracked=0 excluded=0"],
+        &["g -> g via reachable, lines 3"],
+    );
+    // Typed outside any editor prodcode watches, and committed with no session.
+    let with_h = format!("{with_g}\ndef h():\n    log(\"h\")\n    return compute_total(items)\n");
+    std::fs::write(scene.path("f.py"), with_h).unwrap();
+    scene.commit("h");
+    scene.link(
+        &["h on main: ai=0 ai_modified=0 human=0 untracked=4 excluded=0"],
+        &["h -> h via reachable, lines 4"],
+    );
+    let head = stats(&scene, Some("HEAD"));
+    assert_eq!(
+        head["lines"],
+        json!({ "added": 4, "excluded": 0, "ai": 0, "ai_modified": 0, "human": 0, "untracked": 4 }),
+        "{head:#}"
+    );
+    let log = scene.ws.prodcode_json(&["log", "--landed", "--json"]);
+    let landed = &log["interactions"][0]["landed"];
+    assert_eq!(
+        landed,
+        &json!([{ "commit": scene.sha("HEAD~1"), "via": "reachable",
+                  "lines": { "ai": 3, "ai_modified": 0 } }]),
+        "{log:#}"
+    );
+    scene.blame(
+        "main",
+        "f.py",
+        &[
+            "untracked @f",
+            "untracked @f",
+            "ai claude:s1 @g",
+            "ai claude:s1 @g",
+            "ai claude:s1 @g",
+            "untracked @h",
+            "untracked @h",
+            "untracked @h",
+            "untracked @h",
+        ],
+    );
+}
+
+/// Issue 10, second reproduction: every line of an agent's change is the agent's, the blank
+/// line after the old last line and a closing brace next to an equal one included.
+#[test]
+fn an_ai_change_is_attributed_whole_among_equal_lines() {
+    let mut scene = Scene::new();
+    std::fs::write(scene.path("a.txt"), "a\n").unwrap();
+    let arms = "match x {\n    A => {\n        a();\n    }\n}\n";
+    std::fs::write(scene.path("m.rs"), arms).unwrap();
+    scene.commit("base");
+    scene.link_quietly();
+    let mut s1 = Claude::start(&scene.ws, "s1");
+    scene.ai(&mut s1, "a.txt", "a\n\nb\n");
+    scene.commit("blank");
+    scene.link(
+        &["blank on main: ai=2 ai_modified=0 human=0 untracked=0 excluded=0"],
+        &["blank -> blank via reachable, lines 2"],
+    );
+    let arm_b = "match x {\n    A => {\n        a();\n    }\n    B => {\n        b();\n    }\n}\n";
+    scene.ai(&mut s1, "m.rs", arm_b);
+    scene.commit("arm");
+    scene.link(
+        &["arm on main: ai=3 ai_modified=0 human=0 untracked=0 excluded=0"],
+        &["arm -> arm via reachable, lines 3"],
+    );
+    scene.blame(
+        "main",
+        "m.rs",
+        &[
+            "untracked @base",
+            "untracked @base",
+            "untracked @base",
+            "untracked @base",
+            "ai claude:s1 @arm",
+            "ai claude:s1 @arm",
+            "ai claude:s1 @arm",
+            "untracked @base",
+        ],
+    );
+}

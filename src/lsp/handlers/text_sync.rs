@@ -97,27 +97,11 @@ fn restore(state: &mut GlobalState, path: Option<&std::path::Path>, text: &str) 
             return TrackedText::new_untracked(text);
         }
     };
-    let tracked = crate::reattach::reattach(Some(&snapshot), text);
-    // Lines the latest snapshot lacks may be older lines git restored (a revert, a stash pop).
-    if !tracked
-        .provenance()
-        .contains(&crate::model::Provenance::Untracked)
-    {
-        return tracked;
-    }
-    let path = path.to_string_lossy();
-    let older: Vec<_> = store
-        .snapshot_ids_before(&path, i64::MAX, HISTORY_ON_OPEN)
-        .unwrap_or_default()
-        .into_iter()
-        .skip(1)
-        .filter_map(|(id, _)| store.snapshot(id).ok().flatten())
-        .collect();
-    crate::reattach::LineMemory::from_snapshots(&older).fill(tracked)
+    // Lines the snapshot lacks are `untracked`, even when an older snapshot had the same text: a
+    // person may have typed it again while nothing watched (issue 10). Lines git brought back
+    // get their provenance from the commits that recorded them (`prodcode blame`, `link`).
+    crate::reattach::reattach(Some(&snapshot), text)
 }
-
-/// Older snapshots of a file consulted when it is opened with lines its latest one lacks.
-const HISTORY_ON_OPEN: usize = 16;
 
 pub fn did_change(
     state: &mut GlobalState,
