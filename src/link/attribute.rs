@@ -5,6 +5,7 @@
 //!    cherry-picked copy): its lines, file by file in order, when the counts agree.
 //! 2. **Snapshot.** The provenance recorded for the file as of the commit time, re-attached to
 //!    the committed text: lines equal to recorded ones get their provenance, others nothing.
+//!    Only for a commit made in this clone: a fetched commit was not made from this work tree.
 //! 3. **Copy.** Lines git copied from another recorded commit (a squash merge carrying branch
 //!    commits, a rebase or cherry-pick whose patch changed, a revert bringing back what the
 //!    reverted commit removed), found by content fingerprint.
@@ -112,6 +113,9 @@ pub(super) struct Lineage<'a> {
     pub is_ancestor: &'a dyn Fn(&str) -> bool,
     /// The attributed commit reverts another (its message says so).
     pub reverts: bool,
+    /// The commit was made in this clone (its reflog says so): only then is what was recorded of
+    /// this work tree evidence for it.
+    pub made_here: bool,
 }
 
 pub(super) fn attribute(
@@ -169,7 +173,7 @@ pub(super) fn attribute(
                 }
             }
         }
-        if found.iter().any(|slot| !slot.known()) {
+        if lineage.made_here && found.iter().any(|slot| !slot.known()) {
             from_snapshots(store, root, file, &text, at_ms, &mut found)?;
         }
         pending.push((file, found));

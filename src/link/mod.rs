@@ -145,12 +145,22 @@ pub fn link(
 
     // Everything reachable from a tip or a reflog entry and not from what the last run saw.
     let tips = repo.tips()?;
-    let reflog = repo.reflog_since(state.reflog_ms.max(cutoff))?;
+    // The cursor's entries give new starting points; a day more tells which commits were made
+    // here even when their dates (and so their reflog entries) are behind the clock.
+    let since = state.reflog_ms.max(cutoff);
+    let history = repo.reflog_since((since - HISTORY_SLACK_MS).max(cutoff))?;
+    let reflog: Vec<ReflogEntry> = history
+        .iter()
+        .filter(|entry| entry.ts_ms >= since)
+        .cloned()
+        .collect();
+    let made_here = MadeHere::from_reflog(&history);
     let mut starts: Vec<String> = tips.iter().map(|(_, sha)| sha.clone()).collect();
     starts.extend(reflog_starts(&reflog).into_iter().map(str::to_owned));
     // Stashes are linked as evidence only: a pop brings their lines back into a later commit.
     let stashes: HashSet<String> = repo.stash_commits()?.into_iter().collect();
     starts.extend(stashes.iter().cloned());
+    let made_here = made_here.with(&stashes);
     if let Some((_, tip)) = &main {
         starts.push(tip.clone());
     }
@@ -187,7 +197,8 @@ pub fn link(
     progress(0, total);
     for (done, sha) in ordered.into_iter().enumerate() {
         let stash = stashes.contains(sha.as_str());
-        match link_commit(store, repo, repo_id, &excluder, sha, stash) {
+        let local = made_here.contains(sha);
+        match link_commit(store, repo, repo_id, &excluder, sha, stash, local) {
             Ok(Some(_)) if stash => {}
             Ok(Some(linked)) => report.linked.push(Linked {
                 on_main: on_main.contains(sha.as_str()),
@@ -239,6 +250,54 @@ pub fn link(
     };
     store.write(|writer| writer.save_link_state(repo_id, &new_state))?;
     Ok(report)
+}
+
+/// The commits made in this clone, by the reflog: what was recorded here (snapshots of this work
+/// tree) can only be evidence for those. A commit fetched from elsewhere (a teammate's, a server's
+/// squash merge) shares no history with this work tree, and lines that merely align with recorded
+/// ones (a blank line, a `}`, a repeated `return 0`) are not this developer's (issue 10).
+struct MadeHere {
+    shas: HashSet<String>,
+    /// No reflog at all (`core.logAllRefUpdates` off): nothing tells, so every commit counts.
+    unknown: bool,
+}
+
+impl MadeHere {
+    fn from_reflog(history: &[ReflogEntry]) -> MadeHere {
+        MadeHere {
+            shas: history
+                .iter()
+                .filter(|entry| creates_commit(&entry.message))
+                .map(|entry| entry.new.clone())
+                .collect(),
+            unknown: history.is_empty(),
+        }
+    }
+
+    /// Stash commits are made here too.
+    fn with(mut self, stashes: &HashSet<String>) -> MadeHere {
+        self.shas.extend(stashes.iter().cloned());
+        self
+    }
+
+    fn contains(&self, sha: &str) -> bool {
+        self.unknown || self.shas.contains(sha)
+    }
+}
+
+/// Whether a reflog message records git making a commit (`commit`, `commit (amend)`, a merge
+/// commit, a cherry-pick, a revert, a rebase step, `am`), as opposed to moving a ref to a commit
+/// that already existed (`pull: Fast-forward`, `reset`, `checkout`, `branch`).
+fn creates_commit(message: &str) -> bool {
+    let action = message.split(':').next().unwrap_or_default();
+    if action.contains("rebase") {
+        return !matches!(rebase_step(message), Some("start" | "finish" | "abort"));
+    }
+    action.starts_with("commit")
+        || action.starts_with("cherry-pick")
+        || action.starts_with("revert")
+        || action.starts_with("am")
+        || message.contains("Merge made by")
 }
 
 /// The commits reflog entries name that are someone's work: both sides of an ordinary entry;
@@ -304,6 +363,7 @@ fn link_commit(
     excluder: &Excluder,
     sha: &str,
     stash: bool,
+    made_here: bool,
 ) -> Result<Option<Linked>, LinkError> {
     let info = repo.commit(sha)?;
     let changes = repo.changes(sha)?;
@@ -312,6 +372,7 @@ fn link_commit(
     let lineage = attribute::Lineage {
         is_ancestor: &is_ancestor,
         reverts: reverts.is_some(),
+        made_here,
     };
     let attributed = attribute::attribute(
         store,
@@ -532,6 +593,37 @@ mod tests {
         assert_eq!(rebase_step("rebase -i (fixup): x"), Some("fixup"));
         assert_eq!(rebase_step("commit (amend): rebase (pick)"), None);
         assert_eq!(rebase_step("rebase: fast-forward"), Some(""));
+    }
+
+    #[test]
+    fn commits_made_here_are_the_ones_git_made_not_the_ones_it_moved_to() {
+        for made in [
+            "commit: add x",
+            "commit (initial): init",
+            "commit (amend): add x",
+            "commit (merge): Merge branch 'f'",
+            "merge f: Merge made by the 'ort' strategy.",
+            "pull: Merge made by the 'ort' strategy.",
+            "cherry-pick: add y",
+            "revert: Revert \"add y\"",
+            "rebase (pick): add x",
+            "rebase -i (squash): squashed",
+            "am: patch",
+        ] {
+            assert!(creates_commit(made), "{made}");
+        }
+        for moved in [
+            "pull: Fast-forward",
+            "merge origin/main: Fast-forward",
+            "reset: moving to HEAD~1",
+            "checkout: moving from main to f",
+            "branch: Created from HEAD",
+            "rebase (start): checkout main",
+            "rebase (finish): returning to refs/heads/f",
+            "pull --rebase (finish): refs/heads/main onto 0123",
+        ] {
+            assert!(!creates_commit(moved), "{moved}");
+        }
     }
 
     #[test]

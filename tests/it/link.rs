@@ -1250,3 +1250,49 @@ fn an_ai_change_is_attributed_whole_among_equal_lines() {
         ],
     );
 }
+
+/// Issue 10: a teammate's commit, fetched, whose lines align with what an agent wrote here
+/// (a blank line, a `return 0`) is nobody's we know of: what was recorded of this work tree is
+/// evidence only for commits made in it.
+#[test]
+fn a_fetched_commit_takes_nothing_from_this_work_trees_recordings() {
+    let mut scene = Scene::new();
+    std::fs::write(scene.path("f.py"), "import os\n").unwrap();
+    scene.commit("base");
+    scene.link_quietly();
+    let mut s1 = Claude::start(&scene.ws, "s1");
+    scene.ai(&mut s1, "f.py", "import os\n\ndef mine():\n    return 0\n");
+    let teammate = scene.ws.root.parent().unwrap().join("teammate");
+    let root = scene.ws.root.to_str().unwrap().to_owned();
+    git_env(
+        scene.ws.root.parent().unwrap(),
+        &[],
+        &["clone", "-q", &root, "teammate"],
+    );
+    std::fs::write(
+        teammate.join("f.py"),
+        "import os\n\ndef theirs():\n    return 0\n",
+    )
+    .unwrap();
+    git_env(&teammate, &[], &["commit", "-q", "-am", "theirs"]);
+    let theirs = git_env(&teammate, &[], &["rev-parse", "HEAD"])
+        .trim()
+        .to_owned();
+    scene.git(&[
+        "fetch",
+        "-q",
+        teammate.to_str().unwrap(),
+        "main:refs/remotes/origin/main",
+    ]);
+    scene.names.push((theirs, "theirs".to_owned()));
+    scene.link(
+        &["theirs off main: ai=0 ai_modified=0 human=0 untracked=3 excluded=0"],
+        &[],
+    );
+    // The agent's own commit, made here, is still the agent's.
+    scene.commit("mine");
+    scene.link(
+        &["mine on main: ai=3 ai_modified=0 human=0 untracked=0 excluded=0"],
+        &["mine -> mine via reachable, lines 3"],
+    );
+}
