@@ -22,8 +22,8 @@ use crate::model::{Origin, Provenance};
 /// Replaces the document's text with `new_text`, changed by `origin`.
 pub(crate) fn observe(doc: &mut TrackedText, new_text: &str, origin: &Origin, report: &mut Report) {
     let new_lines: Vec<&str> = lines(new_text).collect();
-    let old_real = real_len(doc.lines.iter().map(String::as_str));
-    let new_real = real_len(new_lines.iter().copied());
+    let old_real = real_len(&doc.lines);
+    let new_real = real_len(&new_lines);
     let hunks = line_hunks(&doc.lines[..old_real], &new_lines[..new_real]);
 
     // The empty last line, aside until the real lines are done.
@@ -82,11 +82,10 @@ pub(crate) fn observe(doc: &mut TrackedText, new_text: &str, origin: &Origin, re
 }
 
 /// How many of `lines` take part in alignment: all but an empty last line.
-fn real_len<'a>(lines: impl ExactSizeIterator<Item = &'a str>) -> usize {
-    let len = lines.len();
+fn real_len<T: AsRef<str>>(lines: &[T]) -> usize {
     match lines.last() {
-        Some("") => len - 1,
-        _ => len,
+        Some(last) if last.as_ref().is_empty() => lines.len() - 1,
+        _ => lines.len(),
     }
 }
 
