@@ -10,7 +10,8 @@
 //!
 //! The rules, in short: a line written entirely by a change is the writer's (`Human`, `Ai(i)`,
 //! or `Untracked` when nobody knows who wrote it). A line that keeps some of its old text is
-//! merged: a person changing an AI line makes it `AiModified`, an AI changing any line makes it
+//! merged: a person changing an AI line makes it `AiModified`, a person changing an untracked line
+//! leaves it `Untracked` (what it kept is nobody's we know of), an AI changing any line makes it
 //! its own, and a change nobody can name makes it `Untracked`. A line whose content is unchanged
 //! keeps its provenance, whatever happened to its line ending.
 //!

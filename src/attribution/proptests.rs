@@ -158,7 +158,8 @@ fn changed_by(old: &Provenance, origin: &Origin) -> Provenance {
         (Origin::Human, Provenance::Ai(id) | Provenance::AiModified(id)) => {
             Provenance::AiModified(id.clone())
         }
-        (Origin::Human, _) => Provenance::Human,
+        (Origin::Human, Provenance::Human) => Provenance::Human,
+        (Origin::Human, Provenance::Untracked) => Provenance::Untracked,
         (Origin::Ai(id), _) => Provenance::Ai(id.clone()),
         (Origin::Unknown, _) => Provenance::Untracked,
     }

@@ -15,14 +15,18 @@ pub(crate) fn from_origin(origin: &Origin) -> Provenance {
 
 /// The provenance of a line that keeps part of its old text (`old`) and was changed by `origin`.
 ///
-/// A person changing an AI line makes it `AiModified`; an AI changing any line makes it its
-/// own; a change nobody can name leaves no evidence, so the line becomes `Untracked`.
+/// A person changing an AI line makes it `AiModified`, and a human line stays `Human`; an AI
+/// changing any line makes it its own; a change nobody can name leaves no evidence, so the line
+/// becomes `Untracked`. So does a person's change of an `Untracked` line: what it kept is
+/// nobody's we know of, and may be an agent's whose evidence was lost (a line git restored), so
+/// calling the result `Human` would be a guess (issue 10).
 pub(crate) fn merge(old: &Provenance, origin: &Origin) -> Provenance {
     match (origin, old) {
         (Origin::Human, Provenance::Ai(id) | Provenance::AiModified(id)) => {
             Provenance::AiModified(id.clone())
         }
-        (Origin::Human, Provenance::Human | Provenance::Untracked) => Provenance::Human,
+        (Origin::Human, Provenance::Human) => Provenance::Human,
+        (Origin::Human, Provenance::Untracked) => Provenance::Untracked,
         (Origin::Ai(id), _) => Provenance::Ai(id.clone()),
         (Origin::Unknown, _) => Provenance::Untracked,
     }

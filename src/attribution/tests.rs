@@ -169,11 +169,25 @@ fn assert_consistent(tracked: &TrackedText) {
 #[test]
 fn typing_inside_a_line() {
     check(
-        &[("u", "abc\n"), ("u", "def")],
+        &[("h", "abc\n"), ("u", "def")],
         vec![human((0, 1, 0, 1), "X")],
         r#"
         h "aXbc\n"
         u "def"
+        "#,
+    );
+}
+
+/// Issue 10: what an untracked line kept is nobody's we know of (it may be an agent's line whose
+/// evidence was lost), so a person's change of it is no evidence that the line is theirs.
+#[test]
+fn a_person_changing_an_untracked_line_leaves_it_untracked() {
+    check(
+        &[("u", "abc\n"), ("h", "def")],
+        vec![human((0, 1, 0, 1), "X"), human((1, 3, 1, 3), "!")],
+        r#"
+        u "aXbc\n"
+        h "def!"
         "#,
     );
 }
@@ -495,7 +509,7 @@ fn utf16_columns_count_surrogate_pairs() {
         &[("u", "𝄞中😀\n"), ("u", "x")],
         vec![human((0, 3, 0, 5), "-")],
         r#"
-        h "𝄞中-\n"
+        u "𝄞中-\n"
         u "x"
         "#,
     );
@@ -507,7 +521,7 @@ fn a_column_inside_a_surrogate_pair_rounds_down() {
         &[("u", "a😀b")],
         vec![human((0, 2, 0, 2), "X")],
         r#"
-        h "aX😀b"
+        u "aX😀b"
         #0 PositionInsideCharacter { given: Position { line: 0, character: 2 } }
         "#,
     );
@@ -520,8 +534,8 @@ fn utf8_columns_count_bytes() {
         &[("u", "a😀b\n"), ("u", "é")],
         vec![human((0, 5, 0, 5), "X"), human((1, 1, 1, 1), "Y")],
         r#"
-        h "a😀Xb\n"
-        h "Yé"
+        u "a😀Xb\n"
+        u "Yé"
         #1 PositionInsideCharacter { given: Position { line: 1, character: 1 } }
         "#,
     );
@@ -534,7 +548,7 @@ fn utf32_columns_count_characters() {
         &[("u", "a😀b")],
         vec![human((0, 2, 0, 3), "B")],
         r#"
-        h "a😀B"
+        u "a😀B"
         "#,
     );
 }
@@ -545,8 +559,8 @@ fn positions_past_the_end_are_clamped() {
         &[("u", "abc\n"), ("u", "😀")],
         vec![human((0, 10, 0, 10), "X"), human((1, 7, 1, 7), "Y")],
         r#"
-        h "abcX\n"
-        h "😀Y"
+        u "abcX\n"
+        u "😀Y"
         #0 PositionClamped { given: Position { line: 0, character: 10 }, used: Position { line: 0, character: 3 } }
         #1 PositionClamped { given: Position { line: 1, character: 7 }, used: Position { line: 1, character: 2 } }
         "#,
@@ -556,7 +570,7 @@ fn positions_past_the_end_are_clamped() {
         vec![human((5, 0, 9, 0), "X")],
         r#"
         u "abc\n"
-        h "deX"
+        u "deX"
         #0 PositionClamped { given: Position { line: 5, character: 0 }, used: Position { line: 1, character: 2 } } PositionClamped { given: Position { line: 9, character: 0 }, used: Position { line: 1, character: 2 } }
         "#,
     );
@@ -568,7 +582,7 @@ fn reversed_ranges_are_swapped() {
         &[("u", "abcd")],
         vec![human((0, 3, 0, 1), "")],
         r#"
-        h "ad"
+        u "ad"
         #0 RangeReversed { given: Range { start: Position { line: 0, character: 3 }, end: Position { line: 0, character: 1 } } }
         "#,
     );
@@ -585,9 +599,9 @@ fn several_changes_in_one_did_change() {
             human((1, 3, 1, 3), ";"),
         ],
         r#"
-        h "one!\n"
+        u "one!\n"
         m1 "TWO;\n"
-        h "// three"
+        u "// three"
         #2 added 1=1
         #3 modified 1=1
         "#,
