@@ -32,6 +32,28 @@ pub fn reattach(snapshot: Option<&Snapshot>, current: &str) -> TrackedText {
     }
 }
 
+/// As [`reattach`], through `committed` (what git committed of the file after the snapshot was
+/// saved): lines the snapshot had that git's version lacks are gone, even if the same text is
+/// back on disk now; someone typed it again, or git brought it from somewhere nobody recorded
+/// (issue 10).
+pub fn reattach_through(snapshot: &Snapshot, committed: &str, current: &str) -> TrackedText {
+    let mut tracked = reattach(Some(snapshot), committed);
+    tracked.observe(current, &Origin::Unknown);
+    tracked
+}
+
+/// `snapshot`'s provenance on `text`, when `text` is exactly what it recorded.
+pub fn exact(snapshot: &Snapshot, text: &[u8]) -> Option<TrackedText> {
+    if snapshot.content_hash != ContentHash::of(text) {
+        return None;
+    }
+    let text = std::str::from_utf8(text).ok()?;
+    Some(TrackedText::with_provenance(
+        text,
+        expand_runs(&snapshot.runs),
+    ))
+}
+
 /// Fewer alphanumeric characters than this and a line says nothing about where it came from
 /// (`}`, `);`, a blank line).
 const MIN_ALNUM: usize = 4;

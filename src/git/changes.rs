@@ -112,6 +112,7 @@ pub(super) fn commit_changes(
             old_path: change.old_path,
             kind: change.kind,
             new_text,
+            old_text: old_text.clone(),
             binary,
             added,
             removed,

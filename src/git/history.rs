@@ -68,6 +68,8 @@ pub struct FileChange {
     pub kind: ChangeKind,
     /// The file's bytes in the commit; empty for a deletion.
     pub new_text: Vec<u8>,
+    /// The file's bytes in the first parent (at `old_path` for a rename); empty for an addition.
+    pub old_text: Vec<u8>,
     /// Either side is binary (contains NUL in its first 8000 bytes): no lines are reported.
     pub binary: bool,
     /// 1-based numbers of the lines of `new_text` (split on `\n`) that the commit added. For a
@@ -257,6 +259,62 @@ impl Repo {
     fn peel_to_commit(&self, id: gix::ObjectId) -> Option<gix::ObjectId> {
         let object = self.repo.find_object(id).ok()?;
         Some(object.peel_to_commit().ok()?.id)
+    }
+
+    /// The bytes of `path` (work-tree relative, `/`-separated) in commit `sha`: `Ok(None)` when
+    /// the commit has no such file.
+    pub fn file_at(&self, sha: &str, path: &str) -> Result<Option<Vec<u8>>, GitError> {
+        let id = self
+            .existing_commit(sha)
+            .ok_or_else(|| GitError::UnknownRevision(sha.to_owned()))?;
+        let commit = self
+            .repo
+            .find_commit(id)
+            .map_err(|_| GitError::UnknownRevision(sha.to_owned()))?;
+        let tree = commit
+            .tree()
+            .map_err(|error| GitError::Read(format!("cannot read commit {sha}: {error}")))?;
+        let Some(entry) = tree
+            .lookup_entry_by_path(path)
+            .map_err(|error| GitError::Read(format!("cannot read {path} in {sha}: {error}")))?
+        else {
+            return Ok(None);
+        };
+        if !entry.mode().is_blob() {
+            return Ok(None);
+        }
+        let mut blob = self
+            .repo
+            .find_blob(entry.object_id())
+            .map_err(|error| GitError::Read(format!("cannot read {path} in {sha}: {error}")))?;
+        Ok(Some(blob.take_data()))
+    }
+
+    /// What git has since made of a version of a file that was committed: when a commit on the
+    /// first-parent line ending at `tip` (at most 64 back) holds `path` as exactly `text` and
+    /// `tip` holds something else, what `tip` holds (empty when it has no such file). `None` when
+    /// `tip` holds `text` or no commit looked at does (a version never committed: work on top).
+    pub fn superseded(&self, tip: &str, path: &str, text: &[u8]) -> Option<Vec<u8>> {
+        let wanted = gix::ObjectId::from_hex(super::cli::object_id(text).as_bytes()).ok()?;
+        let blob_id = |sha: &str| -> Option<Option<gix::ObjectId>> {
+            let commit = self.repo.find_commit(self.existing_commit(sha)?).ok()?;
+            let tree = commit.tree().ok()?;
+            let entry = tree.lookup_entry_by_path(path).ok()?;
+            Some(entry.map(|entry| entry.object_id()))
+        };
+        let at_tip = blob_id(tip)?;
+        if at_tip == Some(wanted) {
+            return None;
+        }
+        let mut sha = tip.to_owned();
+        for _ in 0..64 {
+            let parent = self.commit(&sha).ok()?.parents.first()?.clone();
+            if blob_id(&parent)? == Some(wanted) {
+                return Some(self.file_at(tip, path).ok()?.unwrap_or_default());
+            }
+            sha = parent;
+        }
+        None
     }
 
     /// Every commit `git stash` holds now (each entry of `refs/stash`'s reflog, newest first),

@@ -24,6 +24,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use crate::attribution::TrackedText;
 use crate::git::{CommitChanges, CommitInfo, FileChange};
 use crate::model::{ContentHash, Provenance};
 use crate::store::{
@@ -116,6 +117,9 @@ pub(super) struct Lineage<'a> {
     /// The commit was made in this clone (its reflog says so): only then is what was recorded of
     /// this work tree evidence for it.
     pub made_here: bool,
+    /// Whether a version of a path was committed before the parent and then changed by git up
+    /// to the parent (see `git::Repo::superseded`).
+    pub superseded: &'a dyn Fn(&str, &[u8]) -> bool,
 }
 
 pub(super) fn attribute(
@@ -174,7 +178,7 @@ pub(super) fn attribute(
             }
         }
         if lineage.made_here && found.iter().any(|slot| !slot.known()) {
-            from_snapshots(store, root, file, &text, at_ms, &mut found)?;
+            from_snapshots(store, root, file, &text, at_ms, lineage, &mut found)?;
         }
         pending.push((file, found));
     }
@@ -257,6 +261,7 @@ fn from_snapshots(
     file: &FileChange,
     text: &str,
     at_ms: i64,
+    lineage: &Lineage<'_>,
     found: &mut [Found],
 ) -> Result<(), StoreError> {
     // The engine also ends lines at a lone `\r`; git does not. Numbering would disagree.
@@ -290,23 +295,154 @@ fn from_snapshots(
     let Some((chosen, _)) = exact.as_ref().or(recorded.first()) else {
         return Ok(());
     };
-    if let Some(snapshot) = store.snapshot(*chosen)? {
-        let tracked = crate::reattach::reattach(Some(&snapshot), text);
-        let provenance = tracked.provenance();
-        for (slot, line) in found.iter_mut().zip(&file.added) {
-            if let Some(known) = provenance.get(*line as usize - 1)
-                && !slot.known()
-                && *known != Provenance::Untracked
-            {
-                *slot = Found {
-                    provenance: known.clone(),
-                    evidence: Evidence::Snapshot,
-                    source: None,
-                };
-            }
+    let Some(snapshot) = store.snapshot(*chosen)? else {
+        return Ok(());
+    };
+    // The snapshot's version was committed and git changed the committed file since (a restore
+    // committed, a reset): the snapshot only counts as far as the parent still has it. Otherwise
+    // text it had, removed by git and typed again, would be its author's (issue 10).
+    let path = file.old_path.as_deref().unwrap_or(&file.path);
+    let stale = snapshot
+        .text
+        .as_deref()
+        .is_some_and(|saved| (lineage.superseded)(path, saved));
+    let parent_text = String::from_utf8_lossy(&file.old_text);
+    let tracked = if stale {
+        crate::reattach::reattach_through(&snapshot, &parent_text, text)
+    } else {
+        crate::reattach::reattach(Some(&snapshot), text)
+    };
+    let mut provenance: Vec<Provenance> = file
+        .added
+        .iter()
+        .map(|line| {
+            tracked
+                .provenance()
+                .get(*line as usize - 1)
+                .cloned()
+                .unwrap_or(Provenance::Untracked)
+        })
+        .collect();
+    if let Some(parent) = parent_as_recorded(store, file, &recorded)? {
+        provenance = by_content(file, text, &tracked, &parent, provenance);
+    }
+    for (slot, known) in found.iter_mut().zip(provenance) {
+        if !slot.known() && known != Provenance::Untracked {
+            *slot = Found {
+                provenance: known,
+                evidence: Evidence::Snapshot,
+                source: None,
+            };
         }
     }
     Ok(())
+}
+
+/// The parent's version of the file as a snapshot recorded it exactly, if one did.
+fn parent_as_recorded(
+    store: &Store,
+    file: &FileChange,
+    recorded: &[(i64, ContentHash)],
+) -> Result<Option<TrackedText>, StoreError> {
+    // Empty, or numbered differently by git and the engine (a lone `\r`).
+    let lone_cr = |bytes: &[u8]| {
+        bytes
+            .windows(2)
+            .any(|pair| pair[0] == b'\r' && pair[1] != b'\n')
+            || bytes.ends_with(b"\r")
+    };
+    if file.old_text.is_empty() || lone_cr(&file.old_text) {
+        return Ok(None);
+    }
+    let hash = ContentHash::of(&file.old_text);
+    let Some((id, _)) = recorded.iter().find(|(_, recorded)| *recorded == hash) else {
+        return Ok(None);
+    };
+    Ok(store
+        .snapshot(*id)?
+        .and_then(|snapshot| crate::reattach::exact(&snapshot, &file.old_text)))
+}
+
+/// Which of several equal lines a commit added is the line diff's choice, not evidence: a
+/// person's `}` typed under an agent's `}` may be counted as the agent's line, and the other way
+/// round (issue 10). With the parent's version as recorded, the added lines of each content take
+/// the provenances the commit's version has for that content less those the parent's had: the
+/// lines the commit really brought, wherever the diff placed them. Each added line keeps its own
+/// provenance when that is among them.
+fn by_content(
+    file: &FileChange,
+    text: &str,
+    tracked: &TrackedText,
+    parent: &TrackedText,
+    by_line: Vec<Provenance>,
+) -> Vec<Provenance> {
+    let new_lines = git_lines(text);
+    let added_contents: HashMap<&str, ()> = file
+        .added
+        .iter()
+        .filter_map(|line| new_lines.get(*line as usize - 1))
+        .map(|content| (*content, ()))
+        .collect();
+    // content -> provenances of the commit's lines with it, less the parent's.
+    let mut brought: HashMap<&str, Vec<Provenance>> = HashMap::new();
+    for (index, content) in new_lines.iter().enumerate() {
+        if added_contents.contains_key(content) {
+            let provenance = tracked.provenance().get(index).cloned();
+            brought
+                .entry(content)
+                .or_default()
+                .push(provenance.unwrap_or(Provenance::Untracked));
+        }
+    }
+    let old_text = String::from_utf8_lossy(&file.old_text);
+    let mut kept: HashMap<&str, Vec<Provenance>> = HashMap::new();
+    for (index, content) in git_lines(&old_text).iter().enumerate() {
+        if brought.contains_key(content) {
+            let provenance = parent.provenance().get(index).cloned();
+            kept.entry(content)
+                .or_default()
+                .push(provenance.unwrap_or(Provenance::Untracked));
+        }
+    }
+    // A content the commit has no more copies of than the parent had was moved or reordered,
+    // not brought: its lines keep what the line diff says.
+    brought.retain(|content, lines| lines.len() > kept.get(content).map_or(0, Vec::len));
+    for (content, lines) in &mut brought {
+        for provenance in kept.get(content).into_iter().flatten() {
+            if let Some(at) = lines.iter().position(|p| p == provenance) {
+                lines.remove(at);
+            }
+        }
+    }
+    // First every added line whose own provenance is among those brought, then the rest; lines
+    // of other contents keep their own.
+    let mut result: Vec<Option<Provenance>> = vec![None; file.added.len()];
+    for (slot, (line, own)) in result.iter_mut().zip(file.added.iter().zip(&by_line)) {
+        let content = new_lines.get(*line as usize - 1).copied().unwrap_or("");
+        let Some(left) = brought.get_mut(content) else {
+            *slot = Some(own.clone());
+            continue;
+        };
+        if let Some(at) = left.iter().position(|p| p == own) {
+            *slot = Some(left.remove(at));
+        }
+    }
+    for (slot, line) in result.iter_mut().zip(&file.added) {
+        if slot.is_some() {
+            continue;
+        }
+        let left = new_lines
+            .get(*line as usize - 1)
+            .and_then(|content| brought.get_mut(content));
+        *slot = Some(match left {
+            Some(left) if !left.is_empty() => left.remove(0),
+            _ => Provenance::Untracked,
+        });
+    }
+    result
+        .into_iter()
+        .map(|slot| slot.unwrap_or(Provenance::Untracked))
+        .collect()
 }
 
 /// The oldest snapshot saved after `at_ms` whose text is exactly `committed`.
@@ -367,7 +503,27 @@ fn from_copies(
         }
     }
     carried.remove(&info.sha);
-    carried.retain(|sha, _| lineage.reverts || !(lineage.is_ancestor)(sha));
+    // An ancestor's lines, or those of a commit whose rebased copy is an ancestor, reached this
+    // commit as context.
+    let mut ancestral: HashMap<String, bool> = HashMap::new();
+    for sha in carried.keys() {
+        let mut related = vec![sha.clone()];
+        if let Some(commit) = store.linked_commit(repo_id, sha)?
+            && let Some(patch_id) = commit.patch_id.as_deref()
+        {
+            related.extend(
+                store
+                    .commits_with_patch_id(repo_id, patch_id)?
+                    .into_iter()
+                    .map(|copy| copy.sha),
+            );
+        }
+        let is_ancestral = related
+            .iter()
+            .any(|other| other != &info.sha && (lineage.is_ancestor)(other));
+        ancestral.insert(sha.clone(), is_ancestral);
+    }
+    carried.retain(|sha, _| lineage.reverts || !ancestral.get(sha).copied().unwrap_or(true));
     let shas: Vec<&str> = carried.keys().map(String::as_str).collect();
     let totals = store.fingerprint_totals(repo_id, &shas)?;
     // A revert carries exactly what the reverted commit removed, however little of the commit

@@ -373,6 +373,11 @@ fn link_commit(
         is_ancestor: &is_ancestor,
         reverts: reverts.is_some(),
         made_here,
+        superseded: &|path: &str, text: &[u8]| {
+            info.parents
+                .first()
+                .is_some_and(|parent| repo.superseded(parent, path, text).is_some())
+        },
     };
     let attributed = attribute::attribute(
         store,

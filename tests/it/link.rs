@@ -1296,3 +1296,41 @@ fn a_fetched_commit_takes_nothing_from_this_work_trees_recordings() {
         &["mine -> mine via reachable, lines 3"],
     );
 }
+
+/// Issue 10: which of two equal adjacent lines a commit added is the line diff's choice. A
+/// person's `}` next to an agent's `}`, and an agent's `)` next to a person's, are credited to
+/// whoever really wrote the new one, wherever the diff places it.
+#[test]
+fn a_line_typed_next_to_an_equal_line_is_credited_to_its_writer() {
+    let mut scene = Scene::new();
+    scene.link_quietly();
+    let mut s1 = Claude::start(&scene.ws, "s1");
+    scene.ai(&mut s1, "a.rs", "fn a() {\n    x();\n}\n");
+    scene.commit("agent");
+    scene.link(
+        &["agent on main: ai=3 ai_modified=0 human=0 untracked=0 excluded=0"],
+        &["agent -> agent via reachable, lines 3"],
+    );
+    // Typed above the agent's `}` (a line, then its text), where the diff will not look.
+    scene.human_steps(
+        "a.rs",
+        &["fn a() {\n    x();\nfn\n}\n", "fn a() {\n    x();\n}\n}\n"],
+    );
+    scene.commit("person");
+    scene.link(
+        &["person on main: ai=0 ai_modified=0 human=1 untracked=0 excluded=0"],
+        &["person -> person via reachable, lines 1"],
+    );
+    scene.human("b.rs", "call(\n    1,\n)\n");
+    scene.commit("call");
+    scene.link(
+        &["call on main: ai=0 ai_modified=0 human=3 untracked=0 excluded=0"],
+        &["call -> call via reachable, lines 3"],
+    );
+    scene.ai(&mut s1, "b.rs", "call(\n    1,\n)\n)\n");
+    scene.commit("paren");
+    scene.link(
+        &["paren on main: ai=1 ai_modified=0 human=0 untracked=0 excluded=0"],
+        &["paren -> paren via reachable, lines 1"],
+    );
+}

@@ -99,8 +99,23 @@ fn restore(state: &mut GlobalState, path: Option<&std::path::Path>, text: &str) 
     };
     // Lines the snapshot lacks are `untracked`, even when an older snapshot had the same text: a
     // person may have typed it again while nothing watched (issue 10). Lines git brought back
-    // get their provenance from the commits that recorded them (`prodcode blame`, `link`).
-    crate::reattach::reattach(Some(&snapshot), text)
+    // get their provenance from the commits that recorded them (`prodcode blame`, `link`). When
+    // git changed the committed file since the snapshot, what the snapshot had only counts as far
+    // as git's version still has it.
+    match committed_since(path, &snapshot) {
+        Some(committed) => crate::reattach::reattach_through(&snapshot, &committed, text),
+        None => crate::reattach::reattach(Some(&snapshot), text),
+    }
+}
+
+/// What HEAD holds of `path`, when the snapshot's version was committed and git has changed the
+/// committed file since (a restore committed, another branch checked out, a reset).
+fn committed_since(path: &std::path::Path, snapshot: &crate::store::Snapshot) -> Option<String> {
+    let saved = snapshot.text.as_deref()?;
+    let repo = crate::git::Repo::open(path).ok()?;
+    let relative = crate::git::relative_path(repo.root(), path)?;
+    let head = repo.resolve("HEAD").ok()?;
+    String::from_utf8(repo.superseded(&head, &relative, saved)?).ok()
 }
 
 pub fn did_change(
