@@ -624,3 +624,58 @@ pub fn blame_rev(ws: &Workspace, rev: &str, file: &str) -> Vec<(String, Option<S
         })
         .collect()
 }
+
+/// The contents of git objects by id, read with one `git cat-file --batch` in `dir` (a missing
+/// object is left out).
+pub fn git_blobs(dir: &Path, ids: &[String]) -> std::collections::HashMap<String, Vec<u8>> {
+    use std::io::{Read, Write};
+    let mut child = Command::new("git")
+        .args(["cat-file", "--batch"])
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let request: String = ids.iter().map(|id| format!("{id}\n")).collect();
+    // Written from another thread: the answers may be larger than a pipe holds.
+    let writer = std::thread::spawn(move || {
+        stdin.write_all(request.as_bytes()).unwrap();
+    });
+    let mut out = Vec::new();
+    child.stdout.take().unwrap().read_to_end(&mut out).unwrap();
+    writer.join().unwrap();
+    assert!(child.wait().unwrap().success(), "git cat-file --batch");
+    let mut blobs = std::collections::HashMap::new();
+    let mut at = 0;
+    while at < out.len() {
+        let end = at + out[at..].iter().position(|b| *b == b'\n').unwrap();
+        let header = String::from_utf8_lossy(&out[at..end]).into_owned();
+        at = end + 1;
+        let fields: Vec<&str> = header.split(' ').collect();
+        if fields.len() == 3 {
+            let size: usize = fields[2].parse().unwrap();
+            blobs.insert(fields[0].to_owned(), out[at..at + size].to_vec());
+            at += size + 1;
+        }
+    }
+    blobs
+}
+
+/// `prodcode export agent-trace <rev> --repo <root>` (a commit or a range): its records.
+pub fn export_agent_trace(ws: &Workspace, rev: &str) -> Vec<Value> {
+    let root = ws.root.to_string_lossy().into_owned();
+    let output = ws.prodcode(&["export", "agent-trace", rev, "--repo", &root]);
+    assert!(
+        output.status.success(),
+        "prodcode export agent-trace {rev}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
