@@ -52,7 +52,7 @@ pub(super) struct FileResult {
 pub(super) struct Attributed {
     pub files: Vec<FileResult>,
     pub ranges: Vec<LineRange>,
-    /// `(fingerprint, line, provenance)` of every attributed line with enough content.
+    /// `(fingerprint, line, provenance)` of every added line with enough content.
     pub fingerprints: Vec<(i64, u32, Provenance)>,
     /// Added lines outside excluded files, by class (`LineClass` order).
     pub counts: [u32; 4],
@@ -194,8 +194,9 @@ pub(super) fn attribute(
         for (index, slot) in found.iter().enumerate() {
             let line = file.added[index];
             result.counts[slot.provenance.class() as usize] += 1;
-            if slot.known()
-                && let Some(content) = lines.get(line as usize - 1)
+            // Untracked lines too: a later commit that added the same text with no evidence
+            // makes a copy of it ambiguous (issue 10).
+            if let Some(content) = lines.get(line as usize - 1)
                 && let Some(value) = fingerprint(&file.path, content)
             {
                 result
@@ -503,20 +504,21 @@ fn from_copies(
         }
     }
     carried.remove(&info.sha);
-    // An ancestor's lines, or those of a commit whose rebased copy is an ancestor, reached this
-    // commit as context.
+    // An ancestor's lines, or those of a commit whose rebased copy or amendment is an ancestor,
+    // reached this commit as context.
     let mut ancestral: HashMap<String, bool> = HashMap::new();
     for sha in carried.keys() {
         let mut related = vec![sha.clone()];
-        if let Some(commit) = store.linked_commit(repo_id, sha)?
-            && let Some(patch_id) = commit.patch_id.as_deref()
-        {
-            related.extend(
-                store
-                    .commits_with_patch_id(repo_id, patch_id)?
-                    .into_iter()
-                    .map(|copy| copy.sha),
-            );
+        if let Some(commit) = store.linked_commit(repo_id, sha)? {
+            related.extend(commit.replaced_by.clone());
+            if let Some(patch_id) = commit.patch_id.as_deref() {
+                related.extend(
+                    store
+                        .commits_with_patch_id(repo_id, patch_id)?
+                        .into_iter()
+                        .map(|copy| copy.sha),
+                );
+            }
         }
         let is_ancestral = related
             .iter()

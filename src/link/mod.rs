@@ -478,7 +478,8 @@ fn land(
                 continue;
             };
             let first = &others[0];
-            if others.iter().all(|c| c.provenance == first.provenance) {
+            let known = first.provenance != crate::model::Provenance::Untracked;
+            if known && others.iter().all(|c| c.provenance == first.provenance) {
                 let mut shas: Vec<&str> = others.iter().map(|c| c.sha.as_str()).collect();
                 shas.sort_unstable();
                 shas.dedup();
