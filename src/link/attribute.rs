@@ -275,8 +275,9 @@ fn from_snapshots(
         return Ok(());
     }
     let mut recorded = Vec::new();
+    let mut absolute = String::new();
     for path in std::iter::once(&file.path).chain(file.old_path.iter()) {
-        let absolute = root.join(path).to_string_lossy().into_owned();
+        absolute = root.join(path).to_string_lossy().into_owned();
         recorded = store.snapshot_ids_before(&absolute, at_ms, SNAPSHOT_HISTORY)?;
         if !recorded.is_empty() {
             break;
@@ -293,7 +294,17 @@ fn from_snapshots(
         Some(found) => Some(found),
         None => later_exact(store, root, file, at_ms, &committed)?,
     };
-    let Some((chosen, _)) = exact.as_ref().or(recorded.first()) else {
+    // Without a snapshot of exactly the committed text, the newest one saved before the commit's
+    // second: one saved later in that second may come after the commit (issue 10: an agent's
+    // edit right after a person's commit was credited to it).
+    let before = match exact {
+        Some(_) => None,
+        None => store
+            .snapshot_ids_before(&absolute, at_ms - COMMIT_TIME_SLACK_MS - 1, 1)?
+            .into_iter()
+            .next(),
+    };
+    let Some((chosen, _)) = exact.as_ref().or(before.as_ref()) else {
         return Ok(());
     };
     let Some(snapshot) = store.snapshot(*chosen)? else {
