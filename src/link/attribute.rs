@@ -294,22 +294,65 @@ fn from_snapshots(
         Some(found) => Some(found),
         None => later_exact(store, root, file, at_ms, &committed)?,
     };
-    // Without a snapshot of exactly the committed text, the newest one saved before the commit's
-    // second: one saved later in that second may come after the commit (issue 10: an agent's
-    // edit right after a person's commit was credited to it).
-    let before = match exact {
-        Some(_) => None,
-        None => store
-            .snapshot_ids_before(&absolute, at_ms - COMMIT_TIME_SLACK_MS - 1, 1)?
-            .into_iter()
-            .next(),
-    };
-    let Some((chosen, _)) = exact.as_ref().or(before.as_ref()) else {
-        return Ok(());
-    };
-    let Some(snapshot) = store.snapshot(*chosen)? else {
-        return Ok(());
-    };
+    // Without a snapshot of exactly the committed text: the newest one up to the commit. Commit
+    // times are whole seconds, so when that one was saved in the commit's own second it may
+    // come after the commit (an agent's edit right after a person's commit); then the newest
+    // one before that second is asked too, and only what both say counts (issue 10).
+    let mut chosen: Vec<i64> = Vec::new();
+    match exact {
+        Some((id, _)) => chosen.push(id),
+        None => {
+            let second = at_ms - COMMIT_TIME_SLACK_MS;
+            if let Some((newest, _)) = recorded.first() {
+                chosen.push(*newest);
+                let in_second = store
+                    .snapshot_ids_before(&absolute, second - 1, 1)?
+                    .into_iter()
+                    .next();
+                match in_second {
+                    Some((before, _)) if before != *newest => chosen.push(before),
+                    _ => {}
+                }
+            }
+        }
+    }
+    let mut agreed: Option<Vec<Provenance>> = None;
+    for id in chosen {
+        let Some(snapshot) = store.snapshot(id)? else {
+            return Ok(());
+        };
+        let said = snapshot_says(store, file, text, &recorded, id, &snapshot, lineage)?;
+        agreed = Some(match agreed {
+            None => said,
+            Some(before) => before
+                .into_iter()
+                .zip(said)
+                .map(|(a, b)| if a == b { a } else { Provenance::Untracked })
+                .collect(),
+        });
+    }
+    for (slot, known) in found.iter_mut().zip(agreed.unwrap_or_default()) {
+        if !slot.known() && known != Provenance::Untracked {
+            *slot = Found {
+                provenance: known,
+                evidence: Evidence::Snapshot,
+                source: None,
+            };
+        }
+    }
+    Ok(())
+}
+
+/// The provenance snapshot `id` gives the commit's added lines.
+fn snapshot_says(
+    store: &Store,
+    file: &FileChange,
+    text: &str,
+    recorded: &[(i64, ContentHash)],
+    id: i64,
+    snapshot: &crate::store::Snapshot,
+    lineage: &Lineage<'_>,
+) -> Result<Vec<Provenance>, StoreError> {
     // The snapshot's version was committed and git changed the committed file since (a restore
     // committed, a reset): the snapshot only counts as far as the parent still has it. Otherwise
     // text it had, removed by git and typed again, would be its author's (issue 10).
@@ -320,11 +363,11 @@ fn from_snapshots(
         .is_some_and(|saved| (lineage.superseded)(path, saved));
     let parent_text = String::from_utf8_lossy(&file.old_text);
     let tracked = if stale {
-        crate::reattach::reattach_through(&snapshot, &parent_text, text)
+        crate::reattach::reattach_through(snapshot, &parent_text, text)
     } else {
-        crate::reattach::reattach(Some(&snapshot), text)
+        crate::reattach::reattach(Some(snapshot), text)
     };
-    let mut provenance: Vec<Provenance> = file
+    let provenance: Vec<Provenance> = file
         .added
         .iter()
         .map(|line| {
@@ -335,19 +378,16 @@ fn from_snapshots(
                 .unwrap_or(Provenance::Untracked)
         })
         .collect();
-    if let Some(parent) = parent_as_recorded(store, file, &recorded)? {
-        provenance = by_content(file, text, &tracked, &parent, provenance);
-    }
-    for (slot, known) in found.iter_mut().zip(provenance) {
-        if !slot.known() && known != Provenance::Untracked {
-            *slot = Found {
-                provenance: known,
-                evidence: Evidence::Snapshot,
-                source: None,
-            };
-        }
-    }
-    Ok(())
+    // The parent as recorded up to this snapshot.
+    let up_to: Vec<(i64, ContentHash)> = recorded
+        .iter()
+        .filter(|(other, _)| *other <= id)
+        .cloned()
+        .collect();
+    Ok(match parent_as_recorded(store, file, &up_to)? {
+        Some(parent) => by_content(file, text, &tracked, &parent, provenance),
+        None => provenance,
+    })
 }
 
 /// The parent's version of the file as a snapshot recorded it exactly, if one did.
