@@ -209,6 +209,14 @@ pub(super) fn attribute(
     Ok(result)
 }
 
+/// Whether `bytes` has a `\r` not followed by `\n`: the engine ends a line there, git does not.
+fn has_lone_cr(bytes: &[u8]) -> bool {
+    bytes
+        .windows(2)
+        .any(|pair| pair[0] == b'\r' && pair[1] != b'\n')
+        || bytes.ends_with(b"\r")
+}
+
 /// The lines of `text` as git numbers them: split on `\n`, a final line without one counts.
 fn git_lines(text: &str) -> Vec<&str> {
     let mut lines: Vec<&str> = text
@@ -266,11 +274,7 @@ fn from_snapshots(
     found: &mut [Found],
 ) -> Result<(), StoreError> {
     // The engine also ends lines at a lone `\r`; git does not. Numbering would disagree.
-    let lone_cr = text
-        .as_bytes()
-        .windows(2)
-        .any(|pair| pair[0] == b'\r' && pair[1] != b'\n')
-        || text.ends_with('\r');
+    let lone_cr = has_lone_cr(text.as_bytes());
     if lone_cr {
         return Ok(());
     }
@@ -297,7 +301,8 @@ fn from_snapshots(
     // Without a snapshot of exactly the committed text: the newest one up to the commit. Commit
     // times are whole seconds, so when that one was saved in the commit's own second it may
     // come after the commit (an agent's edit right after a person's commit); then the newest
-    // one before that second is asked too, and only what both say counts (issue 10).
+    // one before that second is asked too, and only what both say counts (issue 10); with none
+    // before that second, nothing does.
     let mut chosen: Vec<i64> = Vec::new();
     match exact {
         Some((id, _)) => chosen.push(id),
@@ -311,7 +316,9 @@ fn from_snapshots(
                     .next();
                 match in_second {
                     Some((before, _)) if before != *newest => chosen.push(before),
-                    _ => {}
+                    Some(_) => {}
+                    // Nothing before the commit's second to agree with the newest: no evidence.
+                    None => return Ok(()),
                 }
             }
         }
@@ -397,13 +404,7 @@ fn parent_as_recorded(
     recorded: &[(i64, ContentHash)],
 ) -> Result<Option<TrackedText>, StoreError> {
     // Empty, or numbered differently by git and the engine (a lone `\r`).
-    let lone_cr = |bytes: &[u8]| {
-        bytes
-            .windows(2)
-            .any(|pair| pair[0] == b'\r' && pair[1] != b'\n')
-            || bytes.ends_with(b"\r")
-    };
-    if file.old_text.is_empty() || lone_cr(&file.old_text) {
+    if file.old_text.is_empty() || has_lone_cr(&file.old_text) {
         return Ok(None);
     }
     let hash = ContentHash::of(&file.old_text);
