@@ -291,28 +291,42 @@ impl Repo {
     }
 
     /// What git has since made of a version of a file that was committed: when a commit on the
-    /// first-parent line ending at `tip` (at most 64 back) holds `path` as exactly `text` and
-    /// `tip` holds something else, what `tip` holds (empty when it has no such file). `None` when
-    /// `tip` holds `text` or no commit looked at does (a version never committed: work on top).
-    pub fn superseded(&self, tip: &str, path: &str, text: &[u8]) -> Option<Vec<u8>> {
+    /// first-parent line ending at `tip` (at most 64 back) holds `path` as exactly `text`, and a
+    /// later one that may come after `saved_ms` changed it, what `tip` holds (empty when it has
+    /// no such file). `None` when `tip` holds `text`, when no commit after `saved_ms` changed the
+    /// path, or when no commit looked at holds `text` (a version never committed: work on top).
+    /// Commit times are whole seconds: a commit in the second of `saved_ms` may come after it.
+    pub fn superseded(&self, tip: &str, path: &str, text: &[u8], saved_ms: i64) -> Option<Vec<u8>> {
         let wanted = gix::ObjectId::from_hex(super::cli::object_id(text).as_bytes()).ok()?;
-        let blob_id = |sha: &str| -> Option<Option<gix::ObjectId>> {
-            let commit = self.repo.find_commit(self.existing_commit(sha)?).ok()?;
-            let tree = commit.tree().ok()?;
+        let blob_id = |id: gix::ObjectId| -> Option<Option<gix::ObjectId>> {
+            let tree = self.repo.find_commit(id).ok()?.tree().ok()?;
             let entry = tree.lookup_entry_by_path(path).ok()?;
             Some(entry.map(|entry| entry.object_id()))
         };
-        let at_tip = blob_id(tip)?;
-        if at_tip == Some(wanted) {
+        let mut id = self.existing_commit(tip)?;
+        let mut blob = blob_id(id)?;
+        if blob == Some(wanted) {
             return None;
         }
-        let mut sha = tip.to_owned();
+        let mut changed_after = false;
         for _ in 0..64 {
-            let parent = self.commit(&sha).ok()?.parents.first()?.clone();
-            if blob_id(&parent)? == Some(wanted) {
-                return Some(self.file_at(tip, path).ok()?.unwrap_or_default());
+            let commit = self.repo.find_commit(id).ok()?;
+            let maybe_after = commit.time().ok()?.seconds.saturating_mul(1000) + 999 >= saved_ms;
+            let parent = commit.parent_ids().next()?.detach();
+            let parent_blob = blob_id(parent)?;
+            if parent_blob != blob && maybe_after {
+                changed_after = true;
             }
-            sha = parent;
+            if !changed_after && !maybe_after {
+                return None;
+            }
+            if parent_blob == Some(wanted) {
+                if !changed_after {
+                    return None;
+                }
+                return Some(self.file_at(tip, path).ok().flatten().unwrap_or_default());
+            }
+            (id, blob) = (parent, parent_blob);
         }
         None
     }

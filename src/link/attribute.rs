@@ -119,7 +119,7 @@ pub(super) struct Lineage<'a> {
     pub made_here: bool,
     /// Whether a version of a path was committed before the parent and then changed by git up
     /// to the parent (see `git::Repo::superseded`).
-    pub superseded: &'a dyn Fn(&str, &[u8]) -> bool,
+    pub superseded: &'a dyn Fn(&str, &[u8], i64) -> bool,
 }
 
 pub(super) fn attribute(
@@ -367,7 +367,7 @@ fn snapshot_says(
     let stale = snapshot
         .text
         .as_deref()
-        .is_some_and(|saved| (lineage.superseded)(path, saved));
+        .is_some_and(|saved| (lineage.superseded)(path, saved, snapshot.ts_ms));
     let parent_text = String::from_utf8_lossy(&file.old_text);
     let tracked = if stale {
         crate::reattach::reattach_through(snapshot, &parent_text, text)

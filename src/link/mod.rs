@@ -373,10 +373,10 @@ fn link_commit(
         is_ancestor: &is_ancestor,
         reverts: reverts.is_some(),
         made_here,
-        superseded: &|path: &str, text: &[u8]| {
+        superseded: &|path: &str, text: &[u8], saved_ms: i64| {
             info.parents
                 .first()
-                .is_some_and(|parent| repo.superseded(parent, path, text).is_some())
+                .is_some_and(|parent| repo.superseded(parent, path, text, saved_ms).is_some())
         },
     };
     let attributed = attribute::attribute(

@@ -115,7 +115,7 @@ fn committed_since(path: &std::path::Path, snapshot: &crate::store::Snapshot) ->
     let repo = crate::git::Repo::open(path).ok()?;
     let relative = crate::git::relative_path(repo.root(), path)?;
     let head = repo.resolve("HEAD").ok()?;
-    String::from_utf8(repo.superseded(&head, &relative, saved)?).ok()
+    String::from_utf8(repo.superseded(&head, &relative, saved, snapshot.ts_ms)?).ok()
 }
 
 pub fn did_change(
