@@ -46,8 +46,12 @@ pub fn run(db: Option<PathBuf>, args: Args) -> anyhow::Result<ExitCode> {
             received_ms,
         },
     );
+    // A repository that opted out (`.prodcode-ignore`) is not linked either: linking writes its
+    // commits to the database (and under load the background link created the file the opt-out
+    // test expects never to exist).
     if args.agent == "git"
         && let (Some(db_path), Some(cwd)) = (db_path, cwd)
+        && !crate::capture::privacy::opted_out(&cwd)
     {
         link_in_background(&db_path, &cwd);
     }
