@@ -20,6 +20,18 @@ pub fn parse_rfc3339_ms(timestamp: &str) -> Option<i64> {
     i64::try_from(parsed.unix_timestamp_nanos() / 1_000_000).ok()
 }
 
+/// A date as people type it on the command line: RFC 3339, or a day (`2026-12-01`, midnight
+/// UTC), as Unix milliseconds.
+pub fn parse_date_ms(text: &str) -> Option<i64> {
+    if let Some(ms) = parse_rfc3339_ms(text) {
+        return Some(ms);
+    }
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let date = time::Date::parse(text.trim(), &format).ok()?;
+    let midnight = date.midnight().assume_utc();
+    i64::try_from(midnight.unix_timestamp_nanos() / 1_000_000).ok()
+}
+
 /// Unix milliseconds as RFC 3339 in UTC; the number itself if it is out of range.
 pub fn format_rfc3339(ts_ms: i64) -> String {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(ts_ms) * 1_000_000)
@@ -39,5 +51,8 @@ mod tests {
         assert_eq!(parse_rfc3339_ms("yesterday"), None);
         assert_eq!(format_rfc3339(1500), "1970-01-01T00:00:01.5Z");
         assert_eq!(format_rfc3339(i64::MAX), i64::MAX.to_string());
+        assert_eq!(parse_date_ms("1970-01-02"), Some(86_400_000));
+        assert_eq!(parse_date_ms("1970-01-01T00:00:01Z"), Some(1000));
+        assert_eq!(parse_date_ms("last week"), None);
     }
 }

@@ -16,10 +16,13 @@ use serde::Deserialize;
 
 pub const FILE_NAME: &str = "prodcode.toml";
 
-#[derive(Clone, PartialEq, Eq, Debug, Default, Deserialize)]
+#[derive(Clone, PartialEq, Debug, Default, Deserialize)]
 pub struct Config {
     #[serde(default)]
     pub link: LinkConfig,
+    /// `[curate]`: how `prodcode curate` picks and checks tasks.
+    #[serde(default)]
+    pub curate: crate::curate::CurateConfig,
     /// `[tools]`: test, diagnostics and format commands and language servers.
     #[serde(default)]
     pub tools: crate::tools::toolbox::ToolsConfig,

@@ -9,6 +9,7 @@ pub mod capture;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod curate;
 pub mod demo;
 pub mod git;
 pub mod linediff;

@@ -4,6 +4,7 @@
 //! stderr. The JSON shapes are contracts (`docs/cli.md`), built here from the store's plain types.
 
 mod blame;
+mod curate;
 mod demo;
 mod doctor;
 mod export;
@@ -82,6 +83,8 @@ pub enum Command {
     Verify(verify::Args),
     /// Check the installation: database path, schema version, writability, repositories seen
     Doctor(doctor::Args),
+    /// Turn landed single-turn interactions into benchmark tasks with stable fail-to-pass tests
+    Curate(curate::Args),
     /// Run the whole pipeline on a generated sample repository and show the result
     Demo(demo::Args),
 }
@@ -162,6 +165,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Export(args) => export::run(&db_path(db)?, args),
         Command::Verify(args) => verify::run(&db_path(db)?, args),
         Command::Doctor(args) => doctor::run(db_path(db), args),
+        Command::Curate(args) => curate::run(&db_path(db)?, args),
         Command::Demo(args) => demo::run(db, args),
     }
 }

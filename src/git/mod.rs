@@ -3,7 +3,8 @@
 //! changes.
 //!
 //! Invariant: the only module that touches `gix` and `notify` or runs the `git` program
-//! (`cli`). It reads; it never writes to a repository. Answers are plain `model`-level values,
+//! (`cli`). It reads the developer's repositories and never writes to them; the one writer is
+//! `scratch`, and only to scratch clones under prodcode's cache directory. Answers are plain `model`-level values,
 //! so callers never see gix types.
 //! A repository in an odd state (mid-rebase, detached HEAD, unborn branch) still answers with
 //! what is known and leaves the rest empty.
@@ -12,6 +13,7 @@ mod attributes;
 mod changes;
 mod cli;
 mod history;
+mod scratch;
 #[cfg(test)]
 mod testing;
 mod watch;
@@ -22,6 +24,7 @@ pub use cli::{
 pub use history::{
     BlameLine, ChangeKind, CommitChanges, CommitInfo, FileChange, GitError, ReflogEntry, Repo,
 };
+pub use scratch::{Backout, Scratch};
 pub use watch::{RefWatcher, watch_refs};
 
 use std::path::{Path, PathBuf};

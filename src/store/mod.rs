@@ -24,10 +24,11 @@
 //!
 //! Files: `schema.rs` (migrations), `chain.rs` (the event log and its verification), `writes.rs`
 //! (domain writes), `queries.rs` (typed reads), `reports.rs` (reads for `stats`, `blame`,
-//! `log --landed` and `export`), `runs.rs` (the JSON of stored provenance runs).
+//! `log --landed` and `export`), `curation.rs` (reads for `curate`), `runs.rs` (the JSON of stored provenance runs).
 
 mod chain;
 mod commits;
+mod curation;
 pub mod hooks;
 mod imports;
 mod queries;
@@ -52,6 +53,7 @@ pub use commits::{
     Evidence, FingerprintMatch, LineRange, LinkState, LinkedCommit, NewCommit, NewCommitFile,
     NewFingerprint,
 };
+pub use curation::{CurationInteraction, MainCommitLines};
 pub use imports::{ImportFile, NewImportKey};
 pub use reports::{CommitReport, InteractionInfo, LandedInteraction, LandedLines, Landing};
 pub use schema::SCHEMA_VERSION;

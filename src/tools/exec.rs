@@ -118,6 +118,17 @@ pub fn run(
     timeout: Duration,
     cap_bytes: usize,
 ) -> Result<Execution, ExecError> {
+    run_with_stdin(spec, None, timeout, cap_bytes)
+}
+
+/// [`run`] with standard input read from `stdin` (a file, so a command that never reads it
+/// cannot block on a full pipe) instead of `/dev/null`.
+pub fn run_with_stdin(
+    spec: &CommandSpec,
+    stdin: Option<std::fs::File>,
+    timeout: Duration,
+    cap_bytes: usize,
+) -> Result<Execution, ExecError> {
     if spec.program.trim().is_empty() {
         return Err(ExecError::EmptyProgram);
     }
@@ -142,7 +153,7 @@ pub fn run(
     command
         .current_dir(&spec.cwd)
         .envs(spec.env.iter().map(|(key, value)| (key, value)))
-        .stdin(Stdio::null())
+        .stdin(stdin.map_or_else(Stdio::null, Stdio::from))
         .process_group(0);
     let spawn_error = |source: std::io::Error| {
         let program = if spec.shell { "sh" } else { &spec.program }.to_owned();

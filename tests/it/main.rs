@@ -2,6 +2,7 @@
 //! real git repositories and SQLite files in temporary directories.
 
 mod cli;
+mod curate;
 mod hooks;
 mod import;
 mod install;

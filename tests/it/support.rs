@@ -380,6 +380,24 @@ impl Claude {
         claude
     }
 
+    /// SessionStart and one prompt of the test's choosing.
+    pub fn start_with_prompt(ws: &Workspace, session: &str, prompt: &str) -> Claude {
+        let claude = Claude {
+            db: ws.db.clone(),
+            cwd: ws.root.clone(),
+            session: session.to_owned(),
+            tool_calls: 0,
+        };
+        claude.send("session_start.json", &[]);
+        claude.prompt(prompt);
+        claude
+    }
+
+    /// The end of the agent's turn (`Stop`).
+    pub fn stop(&self) {
+        self.send("stop.json", &[]);
+    }
+
     pub fn interaction(&self) -> String {
         format!("claude:{}", self.session)
     }

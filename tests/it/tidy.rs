@@ -76,6 +76,7 @@ fn every_module_is_in_the_architecture_doc() {
         "link",
         "tools",
         "mcp",
+        "curate",
     ] {
         assert!(
             doc.contains(&format!("### `{module}`")),

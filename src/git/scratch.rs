@@ -1,0 +1,319 @@
+//! The only place prodcode writes to git: scratch clones under prodcode's cache directory, where
+//! curation checks out, backs changes out and applies patches.
+//!
+//! A scratch clone is `git clone --shared --no-checkout` of the developer's repository: it reads
+//! the repository's objects through `objects/info/alternates` and writes nothing there (no ref,
+//! no reflog, no index, no work-tree file). `link` and the daemon never look at it: it is a
+//! separate repository outside every workspace. Commits made here (a backed-out base) live only
+//! in the clone, which is why a task also carries the patch that rebuilds its base.
+//!
+//! Every command runs with hooks off, no signing, a fixed identity and the caller's `GIT_*`
+//! repository variables removed, so a user's git configuration cannot run code or point the
+//! command at another repository.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use super::history::GitError;
+
+/// A scratch clone's work tree.
+#[derive(Clone, Debug)]
+pub struct Scratch {
+    dir: PathBuf,
+}
+
+/// What backing a change out did.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum Backout {
+    /// The work tree and index hold the state without the change.
+    Clean,
+    /// Three-way merging conflicted in these paths; the clone was reset.
+    Conflict(Vec<String>),
+}
+
+impl Scratch {
+    /// The scratch clone of `source` at `dir`, cloned now if it does not exist yet.
+    pub fn open(source: &Path, dir: &Path) -> Result<Scratch, GitError> {
+        let scratch = Scratch {
+            dir: dir.to_path_buf(),
+        };
+        if dir.join(".git").is_dir() {
+            return Ok(scratch);
+        }
+        if let Some(parent) = dir.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|error| GitError::Read(format!("{}: {error}", parent.display())))?;
+        }
+        // A half-made clone of an interrupted run is started over.
+        let _ = std::fs::remove_dir_all(dir);
+        let mut command = base_command();
+        command
+            .args(["clone", "--quiet", "--shared", "--no-checkout", "--"])
+            .arg(source)
+            .arg(dir);
+        run(command, None)?;
+        Ok(scratch)
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Checks `sha` out detached, discarding every change and untracked file (ignored files,
+    /// such as build output, are kept).
+    pub fn checkout(&self, sha: &str) -> Result<(), GitError> {
+        self.git(&["reset", "--quiet", "--hard"])?;
+        self.git(&["checkout", "--quiet", "--force", "--detach", sha, "--"])?;
+        self.git(&["clean", "--quiet", "-f", "-d"])?;
+        Ok(())
+    }
+
+    /// Backs `commits` (oldest first) out of the checked-out state with `git revert`'s
+    /// three-way merge, newest first, leaving the result uncommitted.
+    pub fn back_out(&self, commits: &[String]) -> Result<Backout, GitError> {
+        let mut args = vec!["revert", "--no-commit", "--no-edit"];
+        args.extend(commits.iter().rev().map(String::as_str));
+        args.push("--");
+        match self.git(&args) {
+            Ok(_) => Ok(Backout::Clean),
+            Err(GitError::Read(message)) => {
+                let conflicted = self
+                    .git(&["diff", "--name-only", "-z", "--diff-filter=U"])
+                    .map(|out| split_z(&out))
+                    .unwrap_or_default();
+                let _ = self.git(&["revert", "--abort"]);
+                let _ = self.git(&["reset", "--quiet", "--hard"]);
+                if conflicted.is_empty() {
+                    // Not a conflict: an object missing, a merge commit without a mainline.
+                    return Err(GitError::Read(message));
+                }
+                Ok(Backout::Conflict(conflicted))
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Commits everything in the work tree with `message`, dated `at` (git's `@<seconds>`
+    /// form) so the same inputs give the same commit id; its id.
+    pub fn commit_all(&self, message: &str, at_seconds: i64) -> Result<String, GitError> {
+        self.git(&["add", "--all", "--", "."])?;
+        let date = format!("@{at_seconds} +0000");
+        let mut command = self.command();
+        command
+            .args(["commit", "--quiet", "--allow-empty", "--no-verify", "-m"])
+            .arg(message)
+            .env("GIT_AUTHOR_DATE", &date)
+            .env("GIT_COMMITTER_DATE", &date);
+        run(command, None)?;
+        self.resolve("HEAD")
+    }
+
+    /// The content of `path` at commit `sha`; `None` when it is not a file there.
+    pub fn read(&self, sha: &str, path: &str) -> Option<Vec<u8>> {
+        let object = format!("{sha}:{path}");
+        self.git(&["cat-file", "blob", &object]).ok()
+    }
+
+    /// The full id of the commit `revision` names.
+    pub fn resolve(&self, revision: &str) -> Result<String, GitError> {
+        if revision.starts_with('-') {
+            return Err(GitError::UnknownRevision(revision.to_owned()));
+        }
+        let spec = format!("{revision}^{{commit}}");
+        let out = self.git(&["rev-parse", "--verify", "--quiet", &spec])?;
+        Ok(String::from_utf8_lossy(&out).trim().to_owned())
+    }
+
+    /// The paths `from` and `to` differ in (both sides of a rename).
+    pub fn changed_paths(&self, from: &str, to: &str) -> Result<Vec<String>, GitError> {
+        let out = self.git(&["diff", "--name-only", "-z", "--no-renames", from, to, "--"])?;
+        Ok(split_z(&out))
+    }
+
+    /// The patch from `from` to `to` limited to `paths`, in the form `git apply` and SWE-bench
+    /// harnesses read (binary files included, `a/` and `b/` prefixes whatever the user's
+    /// configuration says). Empty when `paths` is.
+    pub fn diff(&self, from: &str, to: &str, paths: &[String]) -> Result<String, GitError> {
+        if paths.is_empty() {
+            return Ok(String::new());
+        }
+        let mut args = vec![
+            "diff",
+            "--binary",
+            "--full-index",
+            "--no-color",
+            "--no-ext-diff",
+            "--no-renames",
+            "--src-prefix=a/",
+            "--dst-prefix=b/",
+            from,
+            to,
+            "--",
+        ];
+        let literal: Vec<String> = paths
+            .iter()
+            .map(|path| format!(":(literal){path}"))
+            .collect();
+        args.extend(literal.iter().map(String::as_str));
+        let out = self.git(&args)?;
+        Ok(String::from_utf8_lossy(&out).into_owned())
+    }
+
+    /// Applies `patch` to the work tree (and index).
+    pub fn apply(&self, patch: &str) -> Result<(), GitError> {
+        if patch.is_empty() {
+            return Ok(());
+        }
+        let mut command = self.command();
+        command.args(["apply", "--index", "--whitespace=nowarn", "-"]);
+        run(command, Some(patch.as_bytes())).map(drop)
+    }
+
+    fn command(&self) -> Command {
+        let mut command = base_command();
+        command.arg("-C").arg(&self.dir);
+        command
+    }
+
+    fn git(&self, args: &[&str]) -> Result<Vec<u8>, GitError> {
+        let mut command = self.command();
+        command.args(args);
+        run(command, None)
+    }
+}
+
+fn base_command() -> Command {
+    let mut command = Command::new("git");
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("GIT_") {
+            command.env_remove(&name);
+        }
+    }
+    command
+        .args([
+            "-c",
+            "core.hooksPath=/dev/null",
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "user.name=prodcode curate",
+            "-c",
+            "user.email=curate@prodcode.invalid",
+            "-c",
+            "advice.detachedHead=false",
+            "-c",
+            "core.autocrlf=false",
+            "-c",
+            "core.quotepath=off",
+            "-c",
+            "gc.auto=0",
+            "-c",
+            "maintenance.auto=false",
+        ])
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .stdin(Stdio::null());
+    command
+}
+
+fn run(mut command: Command, stdin: Option<&[u8]>) -> Result<Vec<u8>, GitError> {
+    command
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command
+        .spawn()
+        .map_err(|error| GitError::Read(format!("cannot run git: {error}")))?;
+    if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
+        let input = input.to_vec();
+        std::thread::spawn(move || {
+            let _ = pipe.write_all(&input);
+        });
+    }
+    let output = child
+        .wait_with_output()
+        .map_err(|error| GitError::Read(format!("cannot run git: {error}")))?;
+    if output.status.success() {
+        return Ok(output.stdout);
+    }
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let message = if stderr.trim().is_empty() {
+        stdout.trim()
+    } else {
+        stderr.trim()
+    };
+    Err(GitError::Read(message.to_owned()))
+}
+
+fn split_z(bytes: &[u8]) -> Vec<String> {
+    bytes
+        .split(|b| *b == 0)
+        .filter(|part| !part.is_empty())
+        .map(|part| String::from_utf8_lossy(part).into_owned())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::git::testing::TestRepo;
+
+    #[test]
+    fn backs_out_a_change_in_a_clone_and_leaves_the_source_alone() {
+        let repo = TestRepo::new();
+        repo.write("a.txt", "one\ntwo\nthree\n");
+        let first = repo.commit_all("first");
+        repo.write("a.txt", "one\nTWO\nthree\n");
+        let change = repo.commit_all("change");
+        repo.write("a.txt", "zero\none\nTWO\nthree\n");
+        let later = repo.commit_all("later edit nearby");
+        let refs_before = repo.git(&["for-each-ref"]);
+        let reflog_before = repo.git(&["reflog"]);
+
+        let dir = tempfile::tempdir().unwrap();
+        let scratch = Scratch::open(repo.path(), &dir.path().join("clone")).unwrap();
+        scratch.checkout(&later).unwrap();
+        assert_eq!(scratch.back_out(&[change.clone()]).unwrap(), Backout::Clean);
+        let base = scratch.commit_all("base", 1_700_000_000).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(scratch.root().join("a.txt")).unwrap(),
+            "zero\none\ntwo\nthree\n"
+        );
+        let patch = scratch.diff(&base, &later, &["a.txt".to_owned()]).unwrap();
+        assert!(patch.contains("-two\n+TWO\n"), "{patch}");
+        // The same inputs give the same base commit.
+        scratch.checkout(&later).unwrap();
+        scratch.back_out(&[change.clone()]).unwrap();
+        assert_eq!(scratch.commit_all("base", 1_700_000_000).unwrap(), base);
+        // A patch applies; a conflicting back-out is reported and reset.
+        scratch.checkout(&first).unwrap();
+        repo.write("a.txt", "one\nthree\n");
+        let removal = repo.commit_all("remove two");
+        scratch.checkout(&removal).unwrap();
+        match scratch.back_out(&[change]).unwrap() {
+            Backout::Conflict(paths) => assert_eq!(paths, ["a.txt"]),
+            Backout::Clean => panic!("expected a conflict"),
+        }
+        scratch.checkout(&base).unwrap();
+        scratch.apply(&patch).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(scratch.root().join("a.txt")).unwrap(),
+            "zero\none\nTWO\nthree\n"
+        );
+        // Nothing of this reached the source repository but the commit made there on purpose.
+        assert_eq!(
+            repo.git(&["reflog"]).lines().count(),
+            reflog_before.lines().count() + 1
+        );
+        assert_eq!(
+            repo.git(&["for-each-ref"]).lines().count(),
+            refs_before.lines().count()
+        );
+        assert!(repo.try_git(&[], &["cat-file", "-t", &base]).is_err());
+    }
+}
