@@ -272,7 +272,8 @@ mod tests {
         );
         assert!(
             Templates::new(&["(".to_owned()])
-                .unwrap_err()
+                .err()
+                .unwrap()
                 .contains("\"(\"")
         );
         assert_eq!(normalized("  Fix  the\nBug "), "fix the bug");

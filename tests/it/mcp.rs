@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::support::{Workspace, bin};
+use crate::support::{Workspace, bin, missing, require_tools, tool_on_path};
 
 const TOOLS: [&str; 10] = [
     "get_diagnostics",
@@ -596,28 +596,6 @@ fn sdk_python() -> Option<PathBuf> {
         missing("python with the mcp package");
     }
     python
-}
-
-/// `program` on PATH, if installed.
-fn tool_on_path(program: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(program))
-        .find(|candidate| candidate.is_file())
-}
-
-/// A third-party program is missing: CI (`PRODCODE_REQUIRE_TOOLS=1`) fails, elsewhere the test
-/// is skipped.
-fn missing(program: &str) {
-    assert!(
-        !require_tools(),
-        "{program} is not installed, and PRODCODE_REQUIRE_TOOLS=1"
-    );
-    eprintln!("skipped: {program} not installed");
-}
-
-fn require_tools() -> bool {
-    std::env::var("PRODCODE_REQUIRE_TOOLS").is_ok_and(|value| value == "1")
 }
 
 /// The stdio server of a plan: `prodcode --db <db> mcp --workspace <root>` with extra env.

@@ -697,3 +697,25 @@ pub fn export_agent_trace(ws: &Workspace, rev: &str) -> Vec<Value> {
         .map(|line| serde_json::from_str(line).unwrap())
         .collect()
 }
+
+/// `program` on PATH, if installed.
+pub fn tool_on_path(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|candidate| candidate.is_file())
+}
+
+/// A third-party program is missing: CI (`PRODCODE_REQUIRE_TOOLS=1`) fails, elsewhere the test
+/// is skipped.
+pub fn missing(program: &str) {
+    assert!(
+        !require_tools(),
+        "{program} is not installed, and PRODCODE_REQUIRE_TOOLS=1"
+    );
+    eprintln!("skipped: {program} not installed");
+}
+
+pub fn require_tools() -> bool {
+    std::env::var("PRODCODE_REQUIRE_TOOLS").is_ok_and(|value| value == "1")
+}
