@@ -171,6 +171,14 @@ struct ReportJson<'a> {
     tasks: &'a [String],
     retired: Vec<RetiredJson<'a>>,
     candidates: Vec<CandidateJson<'a>>,
+    timings: TimingsJson,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TimingsJson {
+    wall_ms: u64,
+    tests_ms: u64,
 }
 
 #[derive(Serialize)]
@@ -250,6 +258,10 @@ fn to_json(report: &Report) -> ReportJson<'_> {
                 resumed: candidate.resumed,
             })
             .collect(),
+        timings: TimingsJson {
+            wall_ms: report.wall_ms,
+            tests_ms: report.tests_ms,
+        },
     }
 }
 

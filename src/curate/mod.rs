@@ -36,7 +36,8 @@ pub mod task;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
@@ -218,6 +219,9 @@ pub struct Report {
     pub tasks: Vec<String>,
     /// Tasks of an earlier run that no longer hold, with why.
     pub retired: Vec<(String, String)>,
+    /// The whole run's wall time, and the time spent in test runs summed over workers.
+    pub wall_ms: u64,
+    pub tests_ms: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -256,6 +260,7 @@ pub fn curate(
     options: &Options,
     progress: &(dyn Fn(Progress<'_>) + Sync),
 ) -> Result<Report, CurateError> {
+    let started = Instant::now();
     let repo = Repo::open(&options.repo)?;
     let root = repo.root().to_path_buf();
     let config = crate::config::load(&root)?;
@@ -306,6 +311,7 @@ pub fn curate(
         test_files,
         sessions_by_prompt,
         key_salt: key_salt(options, &config),
+        tests_ms: AtomicU64::new(0),
         scratch_base: options.cache.join("curate").join(repo_key(&root)),
     };
     std::fs::create_dir_all(context.state_dir()).map_err(|source| CurateError::Write {
@@ -336,6 +342,8 @@ pub fn curate(
         tasks: tasks.iter().map(|task| task.instance_id.clone()).collect(),
         candidates: reports,
         retired,
+        wall_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        tests_ms: context.tests_ms.load(Ordering::Relaxed),
     };
     Ok(report)
 }
@@ -514,6 +522,8 @@ struct Context<'a> {
     /// Whatever else decides an outcome (options, configuration, prodcode's version), hashed.
     key_salt: String,
     scratch_base: PathBuf,
+    /// Time spent in test runs, summed over workers.
+    tests_ms: AtomicU64,
 }
 
 impl Context<'_> {
@@ -921,8 +931,12 @@ fn heavy_stages(
     isolate(&mut runner, workspace);
     let timeout = context.timeout();
     let run = |names: &[String]| {
-        runner::run_tests(scratch.root(), &runner, &[], names, timeout)
-            .map_err(|error| (Stage::HasTests, error.to_string()))
+        let started = Instant::now();
+        let result = runner::run_tests(scratch.root(), &runner, &[], names, timeout)
+            .map_err(|error| (Stage::HasTests, error.to_string()));
+        let spent = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        context.tests_ms.fetch_add(spent, Ordering::Relaxed);
+        result
     };
     let mut outcomes = Outcomes::default();
     let mut runs: Vec<task::RunRecord> = Vec::new();
