@@ -264,7 +264,8 @@ fn each_drop_reason_is_recorded_and_only_the_good_candidate_is_kept() {
     ws.write("mathlib/__init__.py", "");
     ws.write("tests/__init__.py", "");
     let modules = [
-        "stats", "turns", "pair", "leak", "tmpl", "docs", "moved", "same", "coin", "broken", "open",
+        "stats", "turns", "pair", "leak", "tmpl", "docs", "moved", "same", "coin", "broken",
+        "open", "flag",
     ];
     for module in modules {
         ws.write(
@@ -437,6 +438,26 @@ fn each_drop_reason_is_recorded_and_only_the_good_candidate_is_kept() {
     );
     commit(&ws, "inverse");
 
+    // The configured classifier says this one cannot be tested.
+    let classified = session(
+        &ws,
+        "classified",
+        "Make coin.flip configurable later, nothing to test yet",
+        &[(
+            "mathlib/flag.py",
+            "def value(x):\n    return x\n\n\nFLAG = None\n",
+        )],
+    );
+    commit(&ws, "flag");
+    ws.write(
+        "label.py",
+        "import json, sys\ncandidate = json.load(sys.stdin)\nprint(json.dumps({\"testable\": \"nothing to test\" not in candidate[\"prompt\"], \"task_type\": \"feature\"}))\n",
+    );
+    ws.write(
+        "prodcode.toml",
+        "[curate]\nclassifier = [\"python3\", \"label.py\"]\n",
+    );
+
     // Still open: no Stop.
     let mut open = Claude::start_with_prompt(&ws, "open", "Add open.value2");
     open.write(
@@ -491,6 +512,7 @@ fn each_drop_reason_is_recorded_and_only_the_good_candidate_is_kept() {
     expect(&broken, "stable_f2p", "no_f2p");
     expect(&session_open, "single_turn", "session_open");
     expect(&not_landed, "landed", "not_landed");
+    expect(&classified, "prompt_filters", "classifier");
     assert!(
         candidate(&report, &coin)["detail"]
             .as_str()
@@ -522,7 +544,7 @@ fn each_drop_reason_is_recorded_and_only_the_good_candidate_is_kept() {
             )
         })
         .collect();
-    assert_eq!(funnel[0], ("interactions".to_owned(), 13));
+    assert_eq!(funnel[0], ("interactions".to_owned(), 14));
     assert_eq!(funnel[7], ("stable_f2p".to_owned(), 1));
 
     // The kept task: unittest's dotted ids, never the docstring; subTests under their test.
@@ -530,11 +552,11 @@ fn each_drop_reason_is_recorded_and_only_the_good_candidate_is_kept() {
         .as_str()
         .unwrap()
         .to_owned();
-    let task = task(&out, &id);
-    assert_eq!(task["runner"], "unittest");
-    assert_eq!(task["language"], "python");
+    let kept_task = task(&out, &id);
+    assert_eq!(kept_task["runner"], "unittest");
+    assert_eq!(kept_task["language"], "python");
     assert_eq!(
-        strings(&task["failToPass"]),
+        strings(&kept_task["failToPass"]),
         [
             "tests.test_stats.Mean.test_empty",
             "tests.test_stats.Mean.test_values"
@@ -542,7 +564,7 @@ fn each_drop_reason_is_recorded_and_only_the_good_candidate_is_kept() {
     );
     // The whole suite ran: every other test passing in both states is pass-to-pass.
     assert_eq!(
-        strings(&task["passToPass"]),
+        strings(&kept_task["passToPass"]),
         [
             "tests.test_base.Base.test_value",
             "tests.test_leak.L.test_triple",
@@ -551,7 +573,7 @@ fn each_drop_reason_is_recorded_and_only_the_good_candidate_is_kept() {
             "tests.test_turns.T.test_double",
         ]
     );
-    let excluded: Vec<(String, String)> = task["excluded"]
+    let excluded: Vec<(String, String)> = kept_task["excluded"]
         .as_array()
         .unwrap()
         .iter()
@@ -577,6 +599,8 @@ fn each_drop_reason_is_recorded_and_only_the_good_candidate_is_kept() {
         ]
     );
 
+    assert_eq!(kept_task["labels"]["task_type"], "feature");
+
     // --explain says the same in words.
     let root = ws.root.to_string_lossy().into_owned();
     let out_text = out.to_string_lossy().into_owned();
@@ -599,6 +623,20 @@ fn each_drop_reason_is_recorded_and_only_the_good_candidate_is_kept() {
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(text.contains("at backs_out (conflict)"), "{text}");
     assert!(text.contains("1 task(s)"), "{text}");
+
+    // With --base auto, the change that conflicts on head is checked on its parent instead.
+    let auto = curate(&ws, &out, &["--runs", "2", "--base", "auto"]);
+    let moved_fate = candidate(&auto, &moved);
+    assert_eq!(moved_fate["fate"], "kept", "{moved_fate:#}");
+    let moved_task = task(&out, moved_fate["instanceId"].as_str().unwrap());
+    assert_eq!(moved_task["base"]["mode"], "parent");
+    assert_eq!(moved_task["base"]["backoutPatch"], "");
+    assert_eq!(
+        strings(&moved_task["failToPass"]),
+        ["tests.test_moved.M.test_value"]
+    );
+    assert_eq!(candidate(&auto, &kept)["fate"], "kept");
+    assert_eq!(auto["tasks"].as_array().unwrap().len(), 2);
 }
 
 /// A pytest package whose change landed through a squash merge, with a parametrized test whose
