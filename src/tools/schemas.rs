@@ -38,12 +38,13 @@ pub fn specs() -> Vec<ToolSpec> {
             name: "run_tests",
             title: "Run tests",
             description: "Runs the project's tests with its own runner (cargo nextest or cargo test, pytest, \
-                go test, jest or vitest, or the command in prodcode.toml) and returns per-test results. \
-                Failing tests are a normal answer, not an error.",
+                unittest, go test, jest or vitest, or the command in prodcode.toml) and returns per-test \
+                results. Each result's id, passed back in names, runs exactly that test. Failing tests \
+                are a normal answer, not an error.",
             input_schema: object(
                 json!({
                     "targets": strings("Test targets as the runner names them: files, directories or packages (all when absent)."),
-                    "names": strings("Test-name filters (substring matches, as the runner applies them)."),
+                    "names": strings("Test ids from an earlier run's results, to run exactly those tests (each is answered once, notRun if it does not exist); or else test-name filters (substring matches, as the runner applies them)."),
                     "timeout_s": {
                         "type": "integer", "minimum": 1, "maximum": 3600,
                         "description": "Seconds before the whole run is killed (default 600)."
@@ -321,13 +322,15 @@ fn test_run_schema() -> Value {
             "failed": { "type": "integer", "minimum": 0 },
             "skipped": { "type": "integer", "minimum": 0 },
             "errors": { "type": "integer", "minimum": 0 },
+            "notRun": { "type": "integer", "minimum": 0 },
+            "didNotCompile": { "type": "integer", "minimum": 0 },
             "tests": {
                 "type": "array",
                 "items": object(
                     json!({
                         "id": { "type": "string" },
                         "name": { "type": "string" },
-                        "status": { "type": "string", "enum": ["passed", "failed", "skipped", "error"] },
+                        "status": { "type": "string", "enum": ["passed", "failed", "skipped", "error", "notRun", "didNotCompile"] },
                         "durationMs": nullable_int,
                         "message": nullable_string,
                         "outputTail": nullable_string
@@ -348,6 +351,8 @@ fn test_run_schema() -> Value {
             "failed",
             "skipped",
             "errors",
+            "notRun",
+            "didNotCompile",
             "tests",
             "timedOut",
             "outputTail",

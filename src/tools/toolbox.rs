@@ -302,6 +302,17 @@ impl Toolbox {
         let timeout_s = args
             .integer("timeout_s", 1, MAX_TEST_TIMEOUT_S)?
             .unwrap_or(DEFAULT_TEST_TIMEOUT_S);
+        // A target or name never becomes an option of the runner (`--logfile`, `-p plugin`).
+        if let Some(option) = targets
+            .iter()
+            .chain(&names)
+            .find(|text| text.trim_start().starts_with('-'))
+        {
+            return Err(invalid(format!(
+                "`{option}` starts with `-`: targets and names are never options; pass a path, \
+                 package, test name or test id"
+            )));
+        }
         for target in &targets {
             // Targets are paths or package names; a path must stay inside the workspace.
             if target.contains('/') || target.contains('.') {
@@ -330,6 +341,7 @@ impl Toolbox {
                 runner::RunnerError::NotInstalled { .. } => ToolErrorKind::Unavailable,
                 runner::RunnerError::NotDetected { .. } => ToolErrorKind::Unavailable,
                 runner::RunnerError::EmptyCommand => ToolErrorKind::InvalidArgument,
+                runner::RunnerError::InvalidArgument(_) => ToolErrorKind::InvalidArgument,
                 _ => ToolErrorKind::Failed,
             };
             ToolError::new(kind, error.to_string())
@@ -860,6 +872,12 @@ fn render_test_run(run: &runner::TestRun) -> String {
         "{}: {} passed, {} failed, {} skipped, {} errors",
         run.runner, run.passed, run.failed, run.skipped, run.errors
     );
+    if run.not_run > 0 {
+        text.push_str(&format!(", {} not run", run.not_run));
+    }
+    if run.did_not_compile > 0 {
+        text.push_str(&format!(", {} did not compile", run.did_not_compile));
+    }
     if run.timed_out {
         text.push_str(" (timed out)");
     }
@@ -867,6 +885,8 @@ fn render_test_run(run: &runner::TestRun) -> String {
         let label = match test.status {
             runner::TestStatus::Failed => "FAILED",
             runner::TestStatus::Error => "ERROR",
+            runner::TestStatus::NotRun => "NOT RUN",
+            runner::TestStatus::DidNotCompile => "DID NOT COMPILE",
             runner::TestStatus::Passed | runner::TestStatus::Skipped => continue,
         };
         text.push_str(&format!("\n{label} {}", test.id));

@@ -267,3 +267,100 @@ fn tool_calls_show_up_under_their_interaction_in_the_log() {
         "{text}"
     );
 }
+
+/// pytest is on `PATH`; when it is not, the test is skipped, or fails under
+/// `PRODCODE_REQUIRE_TOOLS=1`.
+fn pytest_installed() -> bool {
+    let found = std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join("pytest").is_file()));
+    if !found {
+        assert!(
+            std::env::var("PRODCODE_REQUIRE_TOOLS").as_deref() != Ok("1"),
+            "pytest is not installed, and PRODCODE_REQUIRE_TOOLS=1"
+        );
+        eprintln!("skipped: pytest is not installed");
+    }
+    found
+}
+
+#[test]
+fn run_tests_ids_pass_back_through_the_cli_and_options_are_refused() {
+    let ws = Workspace::new();
+    std::fs::create_dir(ws.path("tests")).unwrap();
+    ws.write("pytest.ini", "[pytest]\naddopts = -x\n");
+    ws.write(
+        "tests/test_p.py",
+        "import pytest\n\n@pytest.mark.parametrize(\"x\", [\"a b\", \"c\"])\n\
+         def test_p(x):\n    assert x != \"a b\"\n\ndef test_after():\n    pass\n",
+    );
+    let root = ws.root.to_string_lossy().into_owned();
+    // An option in names or targets is refused before anything runs.
+    for args in [r#"{"names": ["--co"]}"#, r#"{"targets": ["-p", "x"]}"#] {
+        let output = ws.prodcode(&[
+            "tool",
+            "run_tests",
+            "--args",
+            args,
+            "--workspace",
+            &root,
+            "--json",
+        ]);
+        assert!(!output.status.success());
+        let answer: Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(answer["error"]["kind"], "invalid_argument", "{answer}");
+    }
+    if !pytest_installed() {
+        return;
+    }
+
+    let whole = ws.prodcode_json(&["tool", "run_tests", "--workspace", &root, "--json"]);
+    let statuses = |answer: &Value| -> Vec<(String, String)> {
+        answer["tests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|test| {
+                (
+                    test["id"].as_str().unwrap().to_owned(),
+                    test["status"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let expected = [
+        ("tests/test_p.py::test_p[a b]", "failed"),
+        ("tests/test_p.py::test_p[c]", "passed"),
+        ("tests/test_p.py::test_after", "passed"),
+    ]
+    .map(|(id, status)| (id.to_owned(), status.to_owned()));
+    assert_eq!(statuses(&whole), expected, "{whole}");
+    assert_eq!(whole["runner"], "pytest");
+
+    // The ids, passed back with one that does not exist: exactly those, in order.
+    let mut names: Vec<&str> = expected.iter().rev().map(|(id, _)| id.as_str()).collect();
+    names.push("tests/test_p.py::test_gone");
+    let args = json!({ "names": names }).to_string();
+    let answer = ws.prodcode_json(&[
+        "tool",
+        "run_tests",
+        "--args",
+        &args,
+        "--workspace",
+        &root,
+        "--json",
+    ]);
+    let mut reversed: Vec<(String, String)> = expected.iter().rev().cloned().collect();
+    reversed.push(("tests/test_p.py::test_gone".to_owned(), "notRun".to_owned()));
+    assert_eq!(statuses(&answer), reversed, "{answer}");
+    assert_eq!(
+        (answer["notRun"].as_u64(), answer["failed"].as_u64()),
+        (Some(1), Some(1))
+    );
+    let text = ws.prodcode(&["tool", "run_tests", "--args", &args, "--workspace", &root]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("1 not run"), "{text}");
+    assert!(
+        text.contains("NOT RUN tests/test_p.py::test_gone"),
+        "{text}"
+    );
+}

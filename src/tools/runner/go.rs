@@ -1,5 +1,10 @@
-//! Go modules: `go test -json`. Targets are package patterns (`./...` when there are none); names
-//! become one anchored `-run` pattern, level by level for subtests (`TestTable/zero`).
+//! Go modules: `go test -json -count=1` (`-count=1` so that cached results never stand in for a
+//! run). Targets are package patterns (`./...` when there are none); names become one anchored
+//! `-run` pattern, level by level for subtests (`TestTable/zero`).
+//!
+//! Ids are the package's import path, a space, then the test (`example.com/calc TestTable/zero`).
+//! Exact ids run their packages with the union of their test names; the other tests that pattern
+//! matches are dropped from the answer.
 
 use super::exec::CommandSpec;
 use super::{Invocation, Runner, RunnerKind};
@@ -13,8 +18,38 @@ pub(super) fn detect() -> Runner {
     }
 }
 
+/// A Go test id: an import path, one space, a test name (no spaces in either).
+pub(super) fn is_test_id(text: &str) -> bool {
+    text.split_once(' ').is_some_and(|(package, test)| {
+        !package.is_empty() && !test.is_empty() && !test.contains(char::is_whitespace)
+    })
+}
+
 pub(super) fn command(invocation: &Invocation) -> CommandSpec {
     let mut extra = Vec::new();
+    if !invocation
+        .runner
+        .args
+        .iter()
+        .any(|arg| arg.starts_with("-count"))
+    {
+        extra.push("-count=1".to_owned());
+    }
+    if invocation.exact {
+        let mut packages: Vec<String> = Vec::new();
+        let mut tests: Vec<String> = Vec::new();
+        for (package, test) in invocation.names.iter().filter_map(|id| id.split_once(' ')) {
+            if !packages.iter().any(|known| known == package) {
+                packages.push(package.to_owned());
+            }
+            tests.push(test.to_owned());
+        }
+        if let Some(pattern) = run_pattern(&tests) {
+            extra.extend(["-run".to_owned(), pattern]);
+        }
+        extra.extend(packages);
+        return invocation.spec(extra);
+    }
     if let Some(pattern) = run_pattern(invocation.names) {
         extra.extend(["-run".to_owned(), pattern]);
     }
@@ -57,6 +92,14 @@ fn regex_escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ids_are_a_package_and_a_test() {
+        assert!(is_test_id("example.com/calc TestTable/zero"));
+        assert!(!is_test_id("TestAdd"));
+        assert!(!is_test_id("example.com/calc "));
+        assert!(!is_test_id("example.com/calc Test Add"));
+    }
 
     #[test]
     fn names_become_an_anchored_pattern_per_level() {

@@ -7,8 +7,9 @@
 //! ```
 //!
 //! Actions `pass`, `fail` and `skip` end a test (or, without `Test`, a package). A package that
-//! fails with no failing test (a build failure, a panic in `init` or `TestMain`) becomes one
-//! `Error` case named after the package, with the build output as its message. A test that never
+//! fails with no failing test becomes one case named after the package, with its output as the
+//! message: `DidNotCompile` when its build failed (`build-fail`, `FailedBuild`, `[build failed]`),
+//! `Error` otherwise (a panic in `init` or `TestMain`). A test that never
 //! ended (the run timed out or crashed) is an `Error`. Lines that are not JSON are kept as
 //! package output; unknown actions and fields are ignored.
 
@@ -27,11 +28,13 @@ struct GoEvent {
     elapsed: Option<f64>,
     output: Option<String>,
     import_path: Option<String>,
+    failed_build: Option<String>,
 }
 
 #[derive(Default)]
 struct PackageState {
     failed: bool,
+    build_failed: bool,
     output: String,
 }
 
@@ -71,11 +74,22 @@ pub fn parse(stream: &str) -> Vec<TestCase> {
                 }
             };
             let state = &mut packages[position].1;
+            let output = event.output.as_deref().unwrap_or("");
             match event.action.as_str() {
                 "output" | "build-output" => {
-                    state.output.push_str(event.output.as_deref().unwrap_or(""))
+                    if output.contains("[build failed]") || output.contains("[setup failed]") {
+                        state.build_failed = true;
+                    }
+                    state.output.push_str(output)
                 }
-                "fail" | "build-fail" => state.failed = true,
+                "build-fail" => {
+                    state.failed = true;
+                    state.build_failed = true;
+                }
+                "fail" => {
+                    state.failed = true;
+                    state.build_failed |= event.failed_build.is_some_and(|b| !b.is_empty());
+                }
                 _ => {}
             }
             continue;
@@ -148,7 +162,11 @@ pub fn parse(stream: &str) -> Vec<TestCase> {
         cases.push(TestCase {
             id: package.clone(),
             name: package,
-            status: TestStatus::Error,
+            status: if state.build_failed {
+                TestStatus::DidNotCompile
+            } else {
+                TestStatus::Error
+            },
             duration_ms: None,
             message: Some(
                 package_message(output)
@@ -225,7 +243,7 @@ mod tests {
                     Some(0)
                 ),
                 ("example.com/calc TestSlow", TestStatus::Skipped, Some(0)),
-                ("example.com/broken", TestStatus::Error, None),
+                ("example.com/broken", TestStatus::DidNotCompile, None),
             ]
         );
         assert_eq!(

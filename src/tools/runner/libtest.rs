@@ -17,8 +17,9 @@
 //! ```
 //!
 //! With stderr merged into stdout, the `Running` lines name the test binary, which prefixes test
-//! ids (`mycrate tests::adds`), so equal names in two binaries stay apart. Lines that match
-//! nothing are skipped.
+//! ids (`mycrate tests::adds`), so equal names in two binaries stay apart. [`parse`] names a
+//! binary by its file stem; the cargo runner names it with nextest's binary id through
+//! [`parse_with`]. Lines that match nothing are skipped.
 
 use super::{Counts, TestCase, TestStatus, output_tail};
 
@@ -29,7 +30,26 @@ pub struct Parsed {
     pub summary: Option<Counts>,
 }
 
+/// A `Running` line: `unittests src/lib.rs (target/debug/deps/mycrate-0123456789abcdef)` or
+/// `tests/a.rs (target/debug/deps/a-0123456789abcdef)`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Running<'a> {
+    /// cargo says `unittests` for the tests inside a lib, bin, bench or example target (not an
+    /// integration test).
+    pub unittests: bool,
+    /// The target's source file, relative to its package's root (`src/lib.rs`, `tests/a.rs`).
+    pub source: &'a str,
+    /// The test binary's file name without its hash: the target's crate name (`mycrate`).
+    pub stem: &'a str,
+}
+
+/// Test ids prefixed by the binary's file stem.
 pub fn parse(output: &str) -> Parsed {
+    parse_with(output, &|running| running.stem.to_owned())
+}
+
+/// Test ids prefixed by `binary_id` of each `Running` line.
+pub fn parse_with(output: &str, binary_id: &dyn Fn(&Running) -> String) -> Parsed {
     let mut parsed = Parsed::default();
     let mut binary: Option<String> = None;
     // The test whose `---- name stdout ----` section is being read, and the section's lines.
@@ -52,7 +72,7 @@ pub fn parse(output: &str) -> Parsed {
         }
         let trimmed = line.trim_start();
         if let Some(rest) = trimmed.strip_prefix("Running ") {
-            binary = running_binary(rest);
+            binary = running_line(rest).map(|running| binary_id(&running));
         } else if let Some(krate) = trimmed.strip_prefix("Doc-tests ") {
             binary = Some(format!("{} doctest", krate.trim()));
         } else if let Some(rest) = line.strip_prefix("test result: ") {
@@ -99,9 +119,15 @@ fn finish_section(
     test.output_tail = Some(output_tail(text));
 }
 
-/// `mycrate` from `unittests src/lib.rs (target/debug/deps/mycrate-0123456789abcdef)`.
-fn running_binary(rest: &str) -> Option<String> {
-    let path = rest.rsplit_once('(')?.1.strip_suffix(')')?;
+/// The parts of `unittests src/lib.rs (target/debug/deps/mycrate-0123456789abcdef)`.
+fn running_line(rest: &str) -> Option<Running<'_>> {
+    let (source, path) = rest.trim_end().rsplit_once('(')?;
+    let path = path.strip_suffix(')')?;
+    let source = source.trim();
+    let (unittests, source) = match source.strip_prefix("unittests ") {
+        Some(source) => (true, source.trim()),
+        None => (false, source),
+    };
     let file = path.rsplit('/').next()?;
     let file = file.strip_suffix(".exe").unwrap_or(file);
     let stem = match file.rsplit_once('-') {
@@ -110,7 +136,11 @@ fn running_binary(rest: &str) -> Option<String> {
         }
         _ => file,
     };
-    (!stem.is_empty()).then(|| stem.to_owned())
+    (!stem.is_empty()).then_some(Running {
+        unittests,
+        source,
+        stem,
+    })
 }
 
 fn test_id(binary: Option<&str>, name: &str) -> String {
@@ -232,7 +262,8 @@ mod tests {
                 passed: 1,
                 failed: 1,
                 skipped: 1,
-                errors: 0
+                errors: 0,
+                ..Counts::default()
             })
         );
         let failed = &parsed.tests[2];
@@ -308,7 +339,8 @@ test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; fini
                 passed: 2,
                 failed: 1,
                 skipped: 1,
-                errors: 0
+                errors: 0,
+                ..Counts::default()
             })
         );
     }

@@ -3,14 +3,25 @@
 //!
 //! One file per runner family builds the command and picks the parser (`cargo`, `python`, `go`,
 //! `node`, `configured`); one file per report format parses it (`libtest`, `junit`, `go_json`,
-//! `jest_json`). This is the one implementation of "run this project's tests": the `run_tests` tool,
-//! curation and evaluation all call [`run_tests`].
+//! `jest_json`, `json_lines` for prodcode's own pytest plugin and unittest driver). This is the one
+//! implementation of "run this project's tests": the `run_tests` tool, curation and evaluation all
+//! call [`run_tests`].
+//!
+//! Ids ([`TestCase::id`]) are stable across runs and unique within one, and for cargo (both
+//! kinds, the same ids), pytest, unittest and go test, passing them back as `names` selects
+//! exactly those tests: [`Runner::selects_exactly`] says whether names will be taken as ids, and
+//! [`Runner::is_test_id`] whether one string has the form of an id. An exact run answers every
+//! requested id exactly once, as [`TestStatus::NotRun`] or [`TestStatus::DidNotCompile`] when it
+//! has no result.
 //!
 //! Invariants:
 //! - Parsers are pure functions over arbitrary text. Whatever a runner prints, the answer is a
 //!   [`TestRun`] (perhaps with no tests and a `problem`), never a panic.
-//! - Counts are never lower than what the runner itself summarised: nextest does not list skipped
-//!   tests in its JUnit report, so its summary line supplies them.
+//! - Counts of a run without names are never lower than what the runner itself summarised
+//!   (libtest's `test result:` lines, nextest's `Summary`).
+//! - No project option changes a verdict: doctests never run, nothing stops early or retries
+//!   (`--no-fail-fast`, nextest `--retries 0`, pytest `--maxfail=0`, go `-count=1`).
+//! - Targets and names never become options: one that starts with `-` is refused.
 //! - Report files go to a temporary directory, never into the workspace.
 
 mod cargo;
@@ -18,6 +29,7 @@ mod configured;
 mod go;
 pub mod go_json;
 pub mod jest_json;
+pub mod json_lines;
 pub mod junit;
 pub mod libtest;
 mod node;
@@ -102,6 +114,8 @@ pub enum RunnerKind {
     CargoNextest,
     CargoTest,
     Pytest,
+    /// The standard library's unittest, for Python projects whose interpreter lacks pytest.
+    Unittest,
     GoTest,
     Jest,
     Vitest,
@@ -113,18 +127,43 @@ pub enum RunnerKind {
 }
 
 impl RunnerKind {
-    /// The name results and messages use: `cargo-nextest`, `cargo-test`, `pytest`, `go-test`,
-    /// `jest`, `vitest`, `configured`.
+    /// The name results and messages use: `cargo-nextest`, `cargo-test`, `pytest`, `unittest`,
+    /// `go-test`, `jest`, `vitest`, `configured`.
     pub fn name(&self) -> &'static str {
         match self {
             RunnerKind::CargoNextest => "cargo-nextest",
             RunnerKind::CargoTest => "cargo-test",
             RunnerKind::Pytest => "pytest",
+            RunnerKind::Unittest => "unittest",
             RunnerKind::GoTest => "go-test",
             RunnerKind::Jest => "jest",
             RunnerKind::Vitest => "vitest",
             RunnerKind::Configured { .. } => "configured",
         }
+    }
+}
+
+impl Runner {
+    /// Whether `text` has the form of one of this runner's test ids ([`TestCase::id`]): the
+    /// runners with exact selection are cargo (both kinds), pytest, unittest and go test. An id
+    /// never starts with `-`.
+    pub fn is_test_id(&self, text: &str) -> bool {
+        if text.is_empty() || text.starts_with('-') {
+            return false;
+        }
+        match self.kind {
+            RunnerKind::CargoNextest | RunnerKind::CargoTest => cargo::is_test_id(text),
+            RunnerKind::Pytest => python::is_pytest_id(text),
+            RunnerKind::Unittest => python::is_unittest_id(text),
+            RunnerKind::GoTest => go::is_test_id(text),
+            RunnerKind::Jest | RunnerKind::Vitest | RunnerKind::Configured { .. } => false,
+        }
+    }
+
+    /// Whether [`run_tests`] treats `names` as exact ids: there is at least one and each is
+    /// [`is_test_id`](Self::is_test_id).
+    pub fn selects_exactly(&self, names: &[String]) -> bool {
+        !names.is_empty() && names.iter().all(|name| self.is_test_id(name))
     }
 }
 
@@ -140,6 +179,10 @@ pub struct TestRun {
     pub failed: u64,
     pub skipped: u64,
     pub errors: u64,
+    /// Requested tests the run never reported ([`TestStatus::NotRun`]).
+    pub not_run: u64,
+    /// Tests whose build or collection failed ([`TestStatus::DidNotCompile`]).
+    pub did_not_compile: u64,
     pub tests: Vec<TestCase>,
     pub timed_out: bool,
     /// `None` when a signal ended the runner (after a timeout, `SIGKILL`).
@@ -176,9 +219,17 @@ pub enum TestStatus {
     Passed,
     Failed,
     Skipped,
-    /// The test could not run: a fixture or setup error, a file that did not load, a package
-    /// that did not build.
+    /// The test could not run: a fixture or setup error, a class or module fixture that failed,
+    /// a test that never finished because the run timed out or crashed while it ran.
     Error,
+    /// A requested test (exact ids) that the run never reported: it does not exist, was
+    /// deselected by the project's configuration, or the run timed out before reaching it.
+    NotRun,
+    /// The test's build or collection failed: cargo's `could not compile`, a pytest collection
+    /// error in its file, a unittest module that does not import, a Go package that does not build.
+    /// Also the status of the per-file (pytest), per-module (unittest) or per-package (Go) entry
+    /// that reports such a failure.
+    DidNotCompile,
 }
 
 /// Totals by status.
@@ -188,6 +239,8 @@ pub struct Counts {
     pub failed: u64,
     pub skipped: u64,
     pub errors: u64,
+    pub not_run: u64,
+    pub did_not_compile: u64,
 }
 
 impl Counts {
@@ -199,6 +252,8 @@ impl Counts {
                 TestStatus::Failed => counts.failed += 1,
                 TestStatus::Skipped => counts.skipped += 1,
                 TestStatus::Error => counts.errors += 1,
+                TestStatus::NotRun => counts.not_run += 1,
+                TestStatus::DidNotCompile => counts.did_not_compile += 1,
             }
         }
         counts
@@ -210,6 +265,8 @@ impl Counts {
             failed: self.failed.saturating_add(other.failed),
             skipped: self.skipped.saturating_add(other.skipped),
             errors: self.errors.saturating_add(other.errors),
+            not_run: self.not_run.saturating_add(other.not_run),
+            did_not_compile: self.did_not_compile.saturating_add(other.did_not_compile),
         }
     }
 
@@ -219,6 +276,8 @@ impl Counts {
             failed: self.failed.max(other.failed),
             skipped: self.skipped.max(other.skipped),
             errors: self.errors.max(other.errors),
+            not_run: self.not_run.max(other.not_run),
+            did_not_compile: self.did_not_compile.max(other.did_not_compile),
         }
     }
 }
@@ -246,6 +305,8 @@ pub enum RunnerError {
     },
     #[error("cannot create a temporary directory for the test report: {0}")]
     TempDir(#[source] std::io::Error),
+    #[error("{0}")]
+    InvalidArgument(String),
 }
 
 /// The project's test runner: a configured command wins; otherwise the first of Cargo
@@ -269,9 +330,17 @@ pub fn detect(root: &Path, config: Option<&RunnerConfig>) -> Option<Runner> {
 }
 
 /// Runs `runner` in `root` on `targets` (packages, paths or files, as the runner understands
-/// them; all tests when empty) and `names` (test-name filters), killing it after `timeout`.
+/// them; all tests when empty) and `names`, killing it after `timeout`.
 ///
-/// Failing tests are a successful call: the error cases are a runner that cannot start at all.
+/// When every name is one of the runner's test ids ([`Runner::selects_exactly`]), the run selects
+/// exactly those tests (targets are then ignored: the ids carry them) and `tests` holds one entry
+/// per distinct requested id, in the order requested: its result, or [`TestStatus::NotRun`] or
+/// [`TestStatus::DidNotCompile`]; tests the runner ran besides are dropped. A pytest or unittest
+/// id that names a class, file or module stands for the tests under it. Otherwise names are
+/// test-name filters, as each runner applies them (mostly substrings).
+///
+/// Failing tests are a successful call: the error cases are a runner that cannot start at all,
+/// and a target or name that starts with `-` (it would become an option).
 pub fn run_tests(
     root: &Path,
     runner: &Runner,
@@ -279,25 +348,57 @@ pub fn run_tests(
     names: &[String],
     timeout: Duration,
 ) -> Result<TestRun, RunnerError> {
+    if let Some(option) = targets
+        .iter()
+        .chain(names)
+        .find(|text| text.trim_start().starts_with('-'))
+    {
+        return Err(RunnerError::InvalidArgument(format!(
+            "`{option}` starts with `-`: targets and names are never options; pass a path, \
+             package, test name or test id"
+        )));
+    }
     let report_dir = tempfile::Builder::new()
         .prefix("prodcode-tests-")
         .tempdir()
         .map_err(RunnerError::TempDir)?;
+    let exact = runner.selects_exactly(names);
+    let mut requested: Vec<String> = Vec::new();
+    if exact {
+        for name in names {
+            if !requested.contains(name) {
+                requested.push(name.clone());
+            }
+        }
+    }
     let invocation = Invocation {
         root,
         runner,
         targets,
-        names,
+        names: if exact { &requested } else { names },
+        exact,
         report_dir: report_dir.path(),
+        timeout,
+    };
+    let cargo_targets = match runner.kind {
+        RunnerKind::CargoTest => cargo::workspace_targets(&invocation),
+        RunnerKind::CargoNextest if exact => cargo::workspace_targets(&invocation),
+        _ => None,
     };
     let spec = match &runner.kind {
-        RunnerKind::CargoNextest | RunnerKind::CargoTest => cargo::command(&invocation),
-        RunnerKind::Pytest => python::command(&invocation),
-        RunnerKind::GoTest => go::command(&invocation),
-        RunnerKind::Jest | RunnerKind::Vitest => node::command(&invocation),
-        RunnerKind::Configured { .. } => configured::command(&invocation)?,
+        RunnerKind::CargoNextest | RunnerKind::CargoTest => {
+            cargo::command(&invocation, cargo_targets.as_deref())
+        }
+        RunnerKind::Pytest => python::pytest_command(&invocation),
+        RunnerKind::Unittest => Some(python::unittest_command(&invocation)),
+        RunnerKind::GoTest => Some(go::command(&invocation)),
+        RunnerKind::Jest | RunnerKind::Vitest => Some(node::command(&invocation)),
+        RunnerKind::Configured { .. } => Some(configured::command(&invocation)?),
     };
     let name = runner.kind.name();
+    let Some(spec) = spec else {
+        return Ok(nothing_to_run(&runner.kind, &requested));
+    };
     let execution = exec::run(&spec, timeout, OUTPUT_CAP).map_err(|source| match source {
         ExecError::NotFound { program } => RunnerError::NotInstalled {
             runner: name,
@@ -312,24 +413,50 @@ pub fn run_tests(
     let stdout = String::from_utf8_lossy(&execution.stdout);
     let stderr = String::from_utf8_lossy(&execution.stderr);
     let (tests, summary) = match &runner.kind {
-        RunnerKind::CargoNextest | RunnerKind::CargoTest => cargo::parse(&invocation, &stdout),
-        RunnerKind::Pytest => (python::parse(&invocation), None),
+        RunnerKind::CargoNextest | RunnerKind::CargoTest => {
+            cargo::parse(&invocation, cargo_targets.as_deref(), &stdout)
+        }
+        RunnerKind::Pytest | RunnerKind::Unittest => (python::parse(&invocation), None),
         RunnerKind::GoTest => (go_json::parse(&stdout), None),
         RunnerKind::Jest | RunnerKind::Vitest => (node::parse(&invocation), None),
         RunnerKind::Configured { .. } => {
             configured::parse(&invocation, &execution, &stdout, &stderr)
         }
     };
-    let counts = summary.map_or(Counts::of(&tests), |summary| {
-        Counts::of(&tests).max(summary)
-    });
     let combined = match (stdout.trim_end().is_empty(), stderr.trim_end().is_empty()) {
         (_, true) => stdout.trim_end().to_owned(),
         (true, false) => stderr.trim_end().to_owned(),
         (false, false) => format!("{}\n{}", stdout.trim_end(), stderr.trim_end()),
     };
+    let failure = match runner.kind {
+        RunnerKind::CargoNextest | RunnerKind::CargoTest => cargo::build_failure(&combined),
+        RunnerKind::Pytest => python::build_failure(&combined),
+        _ => None,
+    };
+    let (tests, counts) = if exact {
+        let unreported = if let Some(message) = failure.clone() {
+            Unreported::BuildFailed(message)
+        } else if execution.timed_out {
+            Unreported::TimedOut
+        } else {
+            Unreported::Absent
+        };
+        let tests = select_requested(&runner.kind, tests, &requested, &unreported);
+        let counts = Counts::of(&tests);
+        (tests, counts)
+    } else {
+        let counts = summary.map_or(Counts::of(&tests), |summary| {
+            Counts::of(&tests).max(summary)
+        });
+        (tests, counts)
+    };
     let run_tail = tail(&combined, 2 * TAIL_BYTES);
-    let problem = problem(&runner.kind, &execution, counts, &combined, timeout);
+    let problem = match failure {
+        Some(failure) if !execution.timed_out => Some(format!(
+            "the build failed, so no test ran ({failure}): fix it and run again; see outputTail"
+        )),
+        _ => problem(&runner.kind, &execution, counts, &combined, timeout),
+    };
     Ok(TestRun {
         runner: name.to_owned(),
         command: spec.argv(),
@@ -337,6 +464,8 @@ pub fn run_tests(
         failed: counts.failed,
         skipped: counts.skipped,
         errors: counts.errors,
+        not_run: counts.not_run,
+        did_not_compile: counts.did_not_compile,
         tests,
         timed_out: execution.timed_out,
         exit_code: execution.status,
@@ -348,13 +477,173 @@ pub fn run_tests(
     })
 }
 
+/// The answer when exact ids name nothing the runner could select (no such file, package or
+/// test target): every id is `notRun`, and nothing ran.
+fn nothing_to_run(kind: &RunnerKind, requested: &[String]) -> TestRun {
+    let tests: Vec<TestCase> = requested
+        .iter()
+        .map(|id| unreported_case(kind, id, TestStatus::NotRun, NOT_FOUND.to_owned()))
+        .collect();
+    TestRun {
+        runner: kind.name().to_owned(),
+        command: Vec::new(),
+        passed: 0,
+        failed: 0,
+        skipped: 0,
+        errors: 0,
+        not_run: tests.len() as u64,
+        did_not_compile: 0,
+        tests,
+        timed_out: false,
+        exit_code: None,
+        output_tail: String::new(),
+        output_truncated: false,
+        problem: Some(
+            "none of the requested ids names a file, package or test target that exists, so \
+             nothing ran: check the ids against a run without names"
+                .to_owned(),
+        ),
+    }
+}
+
+const NOT_FOUND: &str = "the run did not report this test: no such test, or the project's \
+                         configuration deselected it";
+
+/// Why a run reported nothing for a requested id that has no reported ancestor.
+enum Unreported {
+    /// The build (cargo) or the loading of a `conftest.py` failed before any test ran.
+    BuildFailed(String),
+    TimedOut,
+    Absent,
+}
+
+/// One entry per requested id, in order: its reported result; else the results of the tests
+/// under it (pytest and unittest classes, files and modules); else a `notRun` or `didNotCompile`
+/// entry, which takes the status and message of a reported ancestor that failed to build, errored
+/// or was skipped (a pytest file, a unittest module or class, a Go package).
+fn select_requested(
+    kind: &RunnerKind,
+    tests: Vec<TestCase>,
+    requested: &[String],
+    unreported: &Unreported,
+) -> Vec<TestCase> {
+    let mut taken = vec![false; tests.len()];
+    let mut selected = Vec::with_capacity(requested.len());
+    for id in requested {
+        if let Some(position) = tests.iter().rposition(|test| test.id == *id) {
+            if !std::mem::replace(&mut taken[position], true) {
+                selected.push(tests[position].clone());
+            }
+            continue;
+        }
+        let descendants: Vec<usize> = if matches!(kind, RunnerKind::Pytest | RunnerKind::Unittest) {
+            (0..tests.len())
+                .filter(|&position| {
+                    is_within(kind, id, &tests[position].id)
+                        && tests[position].status != TestStatus::DidNotCompile
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        if !descendants.is_empty() {
+            for position in descendants {
+                if !std::mem::replace(&mut taken[position], true) {
+                    selected.push(tests[position].clone());
+                }
+            }
+            continue;
+        }
+        let ancestor = tests
+            .iter()
+            .filter(|test| {
+                matches!(
+                    test.status,
+                    TestStatus::DidNotCompile | TestStatus::Error | TestStatus::Skipped
+                ) && is_within(kind, &test.id, id)
+            })
+            .max_by_key(|test| test.id.len());
+        let case = match (ancestor, unreported) {
+            (Some(ancestor), _) => {
+                let message = ancestor.message.as_deref().unwrap_or("no message");
+                let mut case = unreported_case(
+                    kind,
+                    id,
+                    ancestor.status,
+                    format!("{}: {message}", ancestor.id),
+                );
+                case.output_tail = ancestor.output_tail.clone();
+                case
+            }
+            (None, Unreported::BuildFailed(message)) => {
+                unreported_case(kind, id, TestStatus::DidNotCompile, message.clone())
+            }
+            (None, Unreported::TimedOut) => unreported_case(
+                kind,
+                id,
+                TestStatus::NotRun,
+                "the run timed out before it reported this test".to_owned(),
+            ),
+            (None, Unreported::Absent) => {
+                unreported_case(kind, id, TestStatus::NotRun, NOT_FOUND.to_owned())
+            }
+        };
+        selected.push(case);
+    }
+    selected
+}
+
+/// Whether test id `id` lies under `ancestor`: a pytest file, directory, class or parametrized
+/// function; a unittest module or class; a Go package or parent test.
+fn is_within(kind: &RunnerKind, ancestor: &str, id: &str) -> bool {
+    let Some(rest) = id.strip_prefix(ancestor) else {
+        return false;
+    };
+    match kind {
+        RunnerKind::Pytest => {
+            rest.starts_with("::") || rest.starts_with('[') || rest.starts_with('/')
+        }
+        RunnerKind::Unittest => rest.starts_with('.'),
+        RunnerKind::GoTest => rest.starts_with(' ') || rest.starts_with('/'),
+        _ => false,
+    }
+}
+
+fn unreported_case(kind: &RunnerKind, id: &str, status: TestStatus, message: String) -> TestCase {
+    TestCase {
+        id: id.to_owned(),
+        name: short_name(kind, id),
+        status,
+        duration_ms: None,
+        message: Some(message),
+        output_tail: None,
+    }
+}
+
+/// The test's own name within an id: after the binary or package (`mycrate tests::adds`,
+/// `example.com/calc TestAdd`), the last `::` part (pytest) or dotted part (unittest).
+fn short_name(kind: &RunnerKind, id: &str) -> String {
+    match kind {
+        RunnerKind::Pytest => {
+            let head = id.split('[').next().unwrap_or(id);
+            let start = head.rfind("::").map_or(0, |index| index + 2);
+            id[start..].to_owned()
+        }
+        RunnerKind::Unittest => id.rsplit('.').next().unwrap_or(id).to_owned(),
+        _ => id.split_once(' ').map_or(id, |(_, name)| name).to_owned(),
+    }
+}
+
 /// What a family needs to build its command and find its report.
 struct Invocation<'a> {
     root: &'a Path,
     runner: &'a Runner,
     targets: &'a [String],
     names: &'a [String],
+    /// Every name is a test id of the runner: select exactly those tests.
+    exact: bool,
     report_dir: &'a Path,
+    timeout: Duration,
 }
 
 impl Invocation<'_> {
@@ -378,6 +667,7 @@ fn install_hint(kind: &RunnerKind) -> &'static str {
         RunnerKind::CargoNextest | RunnerKind::CargoTest => {
             "install Rust with rustup (https://rustup.rs)"
         }
+        RunnerKind::Unittest => "install Python 3, or create a .venv in the workspace",
         RunnerKind::Pytest => {
             "install Python 3 and pytest (`python3 -m pip install pytest`), or create a .venv in the workspace"
         }
@@ -412,9 +702,10 @@ fn problem(
                 .to_owned(),
         );
     }
-    let failing = counts.failed + counts.errors;
+    let failing = counts.failed + counts.errors + counts.did_not_compile;
+    let reported = counts.passed + counts.skipped + failing;
     match execution.status {
-        Some(0) if counts == Counts::default() => Some(
+        Some(0) if reported == 0 => Some(
             "no tests ran: check the targets and names, or the runner's configuration".to_owned(),
         ),
         Some(code) if code != 0 && failing == 0 => Some(format!(
