@@ -448,6 +448,47 @@ mod tests {
     use super::*;
 
     #[test]
+    fn nextest_status_lines() {
+        let output = "        SKIP [         ] (───) my-crate tests::ignored
+        PASS [   0.005s] (1/6) my-crate tests::adds
+        FAIL [   0.062s] (3/6) my-crate::b shared
+     SIGSEGV [   0.010s] my-crate::bin/my-bin tests::x
+        SLOW [> 60.000s] my-crate::a slow
+        PASS [   0.004s] (4/6) my-crate::a shared
+────────────
+     Summary [   0.073s] 6 tests run: 4 passed, 2 failed, 1 skipped
+        FAIL [   0.062s] (3/6) my-crate::b shared
+        PASS [ odd
+        PASS [ 1s ] (1/1)
+        PASS [ 1s ] (1/1) x::odd/y t
+";
+        let tests = status_lines(output);
+        let summary: Vec<_> = tests
+            .iter()
+            .map(|test| (test.id.as_str(), test.name.as_str(), test.status))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                (
+                    "my-crate tests::ignored",
+                    "tests::ignored",
+                    TestStatus::Skipped
+                ),
+                ("my-crate tests::adds", "tests::adds", TestStatus::Passed),
+                (
+                    "my-crate::bin/my-bin tests::x",
+                    "tests::x",
+                    TestStatus::Failed
+                ),
+                ("my-crate::a shared", "shared", TestStatus::Passed),
+                ("my-crate::b shared", "shared", TestStatus::Failed),
+            ]
+        );
+        assert_eq!(tests[2].message.as_deref(), Some("SIGSEGV (nextest)"));
+    }
+
+    #[test]
     fn nextest_summary_line() {
         let path = format!(
             "{}/tests/data/tools/nextest.stderr.txt",
