@@ -28,6 +28,7 @@
 //! run has a timeout; a candidate's failure (a git error, a runner that cannot start) drops that
 //! candidate with the error as its reason and never stops the others.
 
+pub mod discovery;
 pub mod filters;
 pub mod split;
 pub mod stability;
@@ -56,6 +57,9 @@ use stability::{Outcomes, Verdict};
 /// classifier = ["./label.py"]        # candidate JSON on stdin, labels JSON on stdout
 /// idle_minutes = 30                  # a session without a closing hook is over after this
 /// timeout_s = 900                    # the most one test run may take
+/// tests = "auto"                     # all, related, or auto (all up to small_suite test files)
+/// small_suite = 200
+/// related = ["tests/smoke/**"]       # test files always run with the related ones
 /// ```
 #[derive(Clone, PartialEq, Debug, Deserialize)]
 #[serde(default)]
@@ -66,6 +70,9 @@ pub struct CurateConfig {
     pub classifier: Option<crate::tools::runner::CommandLine>,
     pub idle_minutes: u64,
     pub timeout_s: u64,
+    pub tests: TestScope,
+    pub small_suite: usize,
+    pub related: Vec<String>,
 }
 
 impl Default for CurateConfig {
@@ -77,8 +84,23 @@ impl Default for CurateConfig {
             classifier: None,
             idle_minutes: 30,
             timeout_s: 900,
+            tests: TestScope::Auto,
+            small_suite: 200,
+            related: Vec::new(),
         }
     }
+}
+
+/// Which tests a candidate's runs cover (`discovery`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TestScope {
+    /// The whole suite.
+    All,
+    /// The tests related to the change.
+    Related,
+    /// The whole suite when it has at most `small_suite` test files, else the related tests.
+    Auto,
 }
 
 /// Where the base of a task comes from.
@@ -929,10 +951,16 @@ fn heavy_stages(
         ));
     };
     isolate(&mut runner, workspace);
+    let targets = match select_tests(context, scratch, &runner, &test_paths, &solution_paths) {
+        discovery::Selection::All => Vec::new(),
+        discovery::Selection::Targets(targets) => targets,
+    };
     let timeout = context.timeout();
     let run = |names: &[String]| {
         let started = Instant::now();
-        let result = runner::run_tests(scratch.root(), &runner, &[], names, timeout)
+        // Exact ids select by themselves; targets would only narrow them further.
+        let targets: &[String] = if names.is_empty() { &targets } else { &[] };
+        let result = runner::run_tests(scratch.root(), &runner, targets, names, timeout)
             .map_err(|error| (Stage::HasTests, error.to_string()));
         let spent = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         context.tests_ms.fetch_add(spent, Ordering::Relaxed);
@@ -1037,6 +1065,7 @@ fn heavy_stages(
         excluded,
         runner: runner.kind.name().to_owned(),
         test_command: command,
+        test_targets: targets.clone(),
         language: language(&runner.kind, &solution_paths).to_owned(),
         runs,
         ai_share: candidate.ai_share,
@@ -1100,6 +1129,42 @@ fn split_paths(
         }
     }
     (tests, solution)
+}
+
+/// The tests a candidate runs, in its solved state (`discovery`).
+fn select_tests(
+    context: &Context<'_>,
+    scratch: &Scratch,
+    runner: &Runner,
+    test_paths: &[String],
+    solution_paths: &[String],
+) -> discovery::Selection {
+    if context.config.tests == TestScope::All {
+        return discovery::Selection::All;
+    }
+    let files = scratch.list_files().unwrap_or_default();
+    let all_tests: Vec<String> = files
+        .iter()
+        .filter(|path| context.test_files.is_test(path, None))
+        .cloned()
+        .collect();
+    if context.config.tests == TestScope::Auto && all_tests.len() <= context.config.small_suite {
+        return discovery::Selection::All;
+    }
+    let manifests: Vec<String> = files
+        .iter()
+        .filter(|path| path.rsplit('/').next() == Some("Cargo.toml"))
+        .cloned()
+        .collect();
+    let read = |path: &str| std::fs::read_to_string(scratch.root().join(path)).ok();
+    let change = discovery::Change {
+        solution: solution_paths,
+        tests: test_paths,
+        all_tests: &all_tests,
+        read: &read,
+        manifests: &manifests,
+    };
+    discovery::related(&runner.kind, &change, &context.config.related)
 }
 
 /// Build output outside the work tree, and the work tree's code ahead of an installed copy.

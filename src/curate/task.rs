@@ -40,6 +40,9 @@ pub struct Task {
     pub runner: String,
     /// The command that runs the suite, before prodcode's report options and test ids.
     pub test_command: Vec<String>,
+    /// The runner targets the stability runs covered (files, packages); empty: the whole suite.
+    #[serde(default)]
+    pub test_targets: Vec<String>,
     pub language: String,
     /// Every stability run, after ones first.
     pub runs: Vec<RunRecord>,

@@ -109,6 +109,12 @@ impl Scratch {
         self.resolve("HEAD")
     }
 
+    /// The files of the index (what was checked out, plus applied patches).
+    pub fn list_files(&self) -> Result<Vec<String>, GitError> {
+        let out = self.git(&["ls-files", "-z"])?;
+        Ok(split_z(&out))
+    }
+
     /// The content of `path` at commit `sha`; `None` when it is not a file there.
     pub fn read(&self, sha: &str, path: &str) -> Option<Vec<u8>> {
         let object = format!("{sha}:{path}");

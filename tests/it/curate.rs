@@ -661,6 +661,12 @@ fn a_squash_merged_pytest_change_keeps_parametrized_ids_with_spaces() {
         "tests/test_core.py",
         "from textkit import core\n\n\ndef test_words():\n    assert core.words(\"a b\") == [\"a\", \"b\"]\n",
     );
+    // A test of something else, which related-test discovery leaves out.
+    ws.write(
+        "tests/test_unrelated.py",
+        "def test_arithmetic():\n    assert 1 + 1 == 2\n",
+    );
+    ws.write("prodcode.toml", "[curate]\ntests = \"related\"\n");
     commit(&ws, "textkit");
     link(&ws);
 
@@ -706,6 +712,10 @@ fn a_squash_merged_pytest_change_keeps_parametrized_ids_with_spaces() {
     assert_eq!(
         strings(&task["passToPass"]),
         ["tests/test_core.py::test_words"]
+    );
+    assert_eq!(
+        strings(&task["testTargets"]),
+        ["tests/test_core.py", "tests/test_title.py"]
     );
 
     // By hand: the F2P ids, passed to pytest as they are, fail on base + tests and pass solved.
