@@ -778,7 +778,10 @@ fn decide(
     (report, built)
 }
 
-type Heavy = Result<(Fate, Option<task::Task>), (Stage, String)>;
+/// A stage's answer, or the stage and words of an error that drops the candidate.
+type StageResult<T> = Result<T, (Stage, String)>;
+
+type Heavy = StageResult<(Fate, Option<task::Task>)>;
 
 fn heavy_stages(
     context: &Context<'_>,
@@ -988,7 +991,14 @@ fn heavy_stages(
         fill_by_binary(&runner, &mut before, &expected, &run)?;
         record(&mut outcomes, &mut runs, false, &before);
     }
-    let verdicts = outcomes.verdicts();
+    // A file, module or package that did not load is reported as an entry of its own; only
+    // real tests make a task (jest and configured commands have no exact ids: all entries count).
+    let exact = outcomes.ids().iter().any(|id| runner.is_test_id(id));
+    let verdicts: BTreeMap<String, Verdict> = outcomes
+        .verdicts()
+        .into_iter()
+        .filter(|(id, _)| !exact || runner.is_test_id(id))
+        .collect();
     let pick = |wanted: Verdict| -> Vec<String> {
         verdicts
             .iter()
@@ -1022,9 +1032,9 @@ fn heavy_stages(
     }
 
     // The task's own check: exactly its tests, in both states.
-    if exact_ids(&runner) {
-        let mut selected = fail_to_pass.clone();
-        selected.extend(pass_to_pass.iter().cloned());
+    let mut selected = fail_to_pass.clone();
+    selected.extend(pass_to_pass.iter().cloned());
+    if runner.selects_exactly(&selected) {
         let before = run(&selected)?;
         state.after().map_err(git_error(Stage::StableF2p))?;
         let after = run(&selected)?;
@@ -1202,7 +1212,7 @@ fn fill_by_binary(
     runner: &Runner,
     run: &mut TestRun,
     expected: &BTreeSet<String>,
-    again: &dyn Fn(&[String]) -> Result<TestRun, (Stage, String)>,
+    again: &dyn Fn(&[String]) -> StageResult<TestRun>,
 ) -> Result<(), (Stage, String)> {
     if !matches!(
         runner.kind,
@@ -1234,11 +1244,6 @@ fn fill_by_binary(
     }
     run.tests = filled;
     Ok(())
-}
-
-/// Whether the runner's ids select exactly one test each when passed back.
-fn exact_ids(runner: &Runner) -> bool {
-    !matches!(runner.kind, RunnerKind::Configured { .. })
 }
 
 fn runner_command(runner: &Runner) -> Vec<String> {

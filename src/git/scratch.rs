@@ -284,7 +284,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let scratch = Scratch::open(repo.path(), &dir.path().join("clone")).unwrap();
         scratch.checkout(&later).unwrap();
-        assert_eq!(scratch.back_out(&[change.clone()]).unwrap(), Backout::Clean);
+        assert_eq!(
+            scratch.back_out(std::slice::from_ref(&change)).unwrap(),
+            Backout::Clean
+        );
         let base = scratch.commit_all("base", 1_700_000_000).unwrap();
         assert_eq!(
             std::fs::read_to_string(scratch.root().join("a.txt")).unwrap(),
@@ -294,7 +297,7 @@ mod tests {
         assert!(patch.contains("-two\n+TWO\n"), "{patch}");
         // The same inputs give the same base commit.
         scratch.checkout(&later).unwrap();
-        scratch.back_out(&[change.clone()]).unwrap();
+        scratch.back_out(std::slice::from_ref(&change)).unwrap();
         assert_eq!(scratch.commit_all("base", 1_700_000_000).unwrap(), base);
         // A patch applies; a conflicting back-out is reported and reset.
         scratch.checkout(&first).unwrap();
