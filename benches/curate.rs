@@ -5,7 +5,7 @@
 //! Measured for `--jobs 1` and `--jobs 2` (3 runs per state, from fresh output and scratch
 //! directories each time): the wall time, the time spent in test runs (summed over workers),
 //! and curation's own share (wall − tests, with one job). The baseline in the same run is the
-//! fixture's test suite run once by itself with `python3 -m unittest`.
+//! fixture's suite run once by the same runner (`tools::runner::run_tests`) in the fixture.
 //!
 //! Run: `cargo bench --bench curate`. A plain bench binary: each case takes tens of seconds.
 
@@ -181,24 +181,29 @@ fn main() {
     )
     .unwrap();
 
-    let suite: Vec<Duration> = (0..3)
+    // The baseline: the suite run once by the runner curation uses, in the fixture itself.
+    let runner = prodcode::tools::runner::detect(&root, None).expect("a Python runner");
+    let suite: Vec<Duration> = (0..5)
         .map(|_| {
             let started = Instant::now();
-            let status = Command::new("python3")
-                .args(["-m", "unittest", "discover", "-q", "-t", ".", "-s", "."])
-                .current_dir(&root)
-                .env("PYTHONDONTWRITEBYTECODE", "1")
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status()
-                .unwrap();
-            assert!(status.success());
+            let run = prodcode::tools::runner::run_tests(
+                &root,
+                &runner,
+                &[],
+                &[],
+                Duration::from_secs(300),
+            )
+            .unwrap();
+            assert_eq!(run.failed, 0);
             started.elapsed()
         })
         .collect();
-    let suite = suite.iter().min().copied().unwrap_or_default();
+    let mut suite = suite;
+    suite.sort();
+    let suite = suite[suite.len() / 2];
     println!(
-        "baseline: the fixture's suite once, python3 -m unittest: {:.2} s",
+        "baseline: the fixture's suite once through prodcode's {} runner: {:.2} s (median of 5)",
+        runner.kind.name(),
         suite.as_secs_f64()
     );
 
