@@ -5,7 +5,7 @@
 //! a prompt is submitted, an assistant's edit is applied and reported, the person adjusts one AI
 //! line, and a second edit arrives as a before/after checkpoint. The assistant then looks a
 //! definition up through the daemon's tools. The files are saved and committed. What prodcode
-//! recorded is then shown with `blame` and `log`.
+//! recorded is then shown with `blame` and `log`, and the commit is curated into a task.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -33,7 +33,11 @@ pub struct DemoOutcome {
 
 const CALC: &str = "\"\"\"A tiny calculator.\"\"\"\n\n\ndef add(a, b):\n    return a + b\n";
 
-const TEST_CALC: &str = "from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n";
+/// unittest style, so the demo's tests run with the standard library alone (pytest runs them too).
+const TEST_CALC: &str = "import unittest\n\nfrom calc import add\n\n\nclass TestCalc(unittest.TestCase):\n    def test_add(self):\n        self.assertEqual(add(2, 3), 5)\n";
+
+/// The sample project's prodcode settings: its session is over as soon as it is committed.
+const PRODCODE_TOML: &str = "[curate]\nidle_minutes = 0\n";
 
 const PROMPT: &str = "Add a divide(a, b) function to calc.py that raises ValueError on division by zero, and test it.";
 
@@ -52,6 +56,8 @@ pub fn run(config: &DemoConfig, say: &mut dyn FnMut(&str)) -> anyhow::Result<Dem
     let test_calc = repo.join("test_calc.py");
     std::fs::write(&calc, CALC)?;
     std::fs::write(&test_calc, TEST_CALC)?;
+    std::fs::write(repo.join("prodcode.toml"), PRODCODE_TOML)?;
+    std::fs::write(repo.join(".gitignore"), "__pycache__/\n")?;
     git(&repo, &["init", "-q", "-b", "main"])?;
     git(&repo, &["add", "."])?;
     git(&repo, &["commit", "-q", "-m", "Start a calculator"])?;
@@ -126,7 +132,7 @@ pub fn run(config: &DemoConfig, say: &mut dyn FnMut(&str)) -> anyhow::Result<Dem
         "prodcode/checkpoint",
         json!({ "interactionId": "demo-1", "phase": "before", "uris": [test_uri] }),
     )?;
-    let new_tests = "import pytest\n\nfrom calc import add, divide\n\n\ndef test_add():\n    assert add(2, 3) == 5\n\n\ndef test_divide():\n    assert divide(6, 3) == 2\n    with pytest.raises(ValueError):\n        divide(1, 0)\n";
+    let new_tests = "import unittest\n\nfrom calc import add, divide\n\n\nclass TestCalc(unittest.TestCase):\n    def test_add(self):\n        self.assertEqual(add(2, 3), 5)\n\n    def test_divide(self):\n        self.assertEqual(divide(6, 3), 2)\n        with self.assertRaises(ValueError):\n            divide(1, 0)\n";
     tests.replace_all(&mut client, new_tests)?;
     client.notify(
         "prodcode/checkpoint",

@@ -282,7 +282,7 @@ fn fate_line(candidate: &CandidateReport) -> String {
     }
 }
 
-fn print_human(report: &Report, explain: bool) {
+pub(super) fn print_human(report: &Report, explain: bool) {
     println!(
         "{}: main is {} at {}, base {}, {} run(s) per state",
         report.repo.display(),

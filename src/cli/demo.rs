@@ -49,6 +49,36 @@ pub fn run(db: Option<PathBuf>, args: Args) -> anyhow::Result<ExitCode> {
     }
     println!("\n$ prodcode log");
     super::log::run(&db, super::log::Args::default())?;
+    let out = dir.with_extension("tasks");
+    println!(
+        "\n$ prodcode curate --runs 2 --explain --out {}",
+        out.display()
+    );
+    let mut store = crate::store::Store::open(&db)?;
+    let repo = crate::git::Repo::open(&outcome.repo)?;
+    crate::link::link(
+        &mut store,
+        &repo,
+        &crate::link::Options::default(),
+        &mut |_, _| {},
+    )
+    .context("cannot link the sample repository")?;
+    drop(repo);
+    let options = crate::curate::Options {
+        repo: outcome.repo.clone(),
+        out: out.clone(),
+        cache: dir.with_extension("cache"),
+        since_ms: i64::MIN,
+        runs: 2,
+        jobs: 1,
+        base: crate::curate::BaseMode::Head,
+        allow_p2p_only: false,
+        timeout: Some(std::time::Duration::from_secs(120)),
+        main: None,
+    };
+    let report = crate::curate::curate(&store, &options, &|_| {})
+        .context("cannot curate the sample repository")?;
+    super::curate::print_human(&report, true);
     println!(
         "\nThe sample repository is {} and the database {}.",
         outcome.repo.display(),

@@ -10,7 +10,7 @@ use crate::support::{Workspace, ai_lines, bin, change, open};
 fn every_command_has_help() {
     for command in [
         "lsp", "hook", "install", "import", "log", "blame", "verify", "doctor", "demo", "mcp",
-        "tool",
+        "tool", "link", "stats", "export", "curate",
     ] {
         let output = Command::new(bin())
             .args([command, "--help"])
@@ -23,7 +23,7 @@ fn every_command_has_help() {
     let help = String::from_utf8_lossy(&output.stdout);
     for command in [
         "lsp", "hook", "install", "import", "log", "blame", "verify", "doctor", "demo", "mcp",
-        "tool",
+        "tool", "link", "stats", "export", "curate",
     ] {
         assert!(help.contains(command), "{help}");
     }
@@ -249,6 +249,19 @@ fn demo_runs_the_pipeline_on_a_generated_repository() {
     assert!(
         stdout.contains("where divide() is defined: calc.py:9 (syntactic"),
         "{stdout}"
+    );
+    // The session's commit became a task: its new test fails without divide() and passes
+    // with it.
+    assert!(stdout.contains("kept    sample__"), "{stdout}");
+    assert!(stdout.contains("1 task(s)"), "{stdout}");
+    let tasks = std::fs::read_to_string(dir.path().join("sample.tasks/tasks.jsonl")).unwrap();
+    let task: Value = serde_json::from_str(tasks.lines().next().unwrap()).unwrap();
+    assert!(
+        task["FAIL_TO_PASS"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("test_calc.TestCalc.test_divide")),
+        "{task:#}"
     );
     let log = crate::support::git(&repo, &["log", "--oneline"]);
     assert_eq!(log.lines().count(), 2, "{log}");
