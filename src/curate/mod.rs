@@ -1153,9 +1153,15 @@ fn select_tests(
         return discovery::Selection::All;
     }
     let files = scratch.list_files().unwrap_or_default();
+    // Test code only: data files under `tests/` are neither a suite's size nor a target.
     let all_tests: Vec<String> = files
         .iter()
-        .filter(|path| context.test_files.is_test(path, None))
+        .filter(|path| context.test_files.is_test_code(path))
+        .cloned()
+        .collect();
+    let test_paths: Vec<String> = test_paths
+        .iter()
+        .filter(|path| context.test_files.is_test_code(path))
         .cloned()
         .collect();
     if context.config.tests == TestScope::Auto && all_tests.len() <= context.config.small_suite {
@@ -1169,7 +1175,7 @@ fn select_tests(
     let read = |path: &str| std::fs::read_to_string(scratch.root().join(path)).ok();
     let change = discovery::Change {
         solution: solution_paths,
-        tests: test_paths,
+        tests: &test_paths,
         all_tests: &all_tests,
         read: &read,
         manifests: &manifests,

@@ -22,6 +22,13 @@ impl TestFiles {
         Ok(TestFiles { globs })
     }
 
+    /// Whether `path` is a test file with code in it (not test data): what a runner can be
+    /// pointed at.
+    pub fn is_test_code(&self, path: &str) -> bool {
+        let extension = path.rsplit_once('.').map_or("", |(_, extension)| extension);
+        CODE_EXTENSIONS.contains(&extension) && self.is_test(path, None)
+    }
+
     /// Whether `path` (with `content`, when it exists in the new version) is a test file.
     pub fn is_test(&self, path: &str, content: Option<&str>) -> bool {
         by_path(path)
@@ -30,11 +37,23 @@ impl TestFiles {
     }
 }
 
+/// Source files a test runner loads.
+const CODE_EXTENSIONS: [&str; 19] = [
+    "rs", "py", "go", "js", "jsx", "ts", "tsx", "mjs", "cjs", "mts", "cts", "java", "kt", "scala",
+    "rb", "c", "cc", "cpp", "cs",
+];
+
 fn by_path(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path);
     let directories: Vec<&str> = path.split('/').rev().skip(1).collect();
     let in_dir = |names: &[&str]| directories.iter().any(|dir| names.contains(dir));
     let (stem, extension) = name.rsplit_once('.').unwrap_or((name, ""));
+    // Test data and fixtures (`tests/data/valid/x.toml`, Go's `testdata/`) go with the tests
+    // that read them, whatever their extension; Rust sources under `src/` stay with the code.
+    let test_dirs = ["tests", "test", "testdata", "__tests__", "spec"];
+    if extension != "rs" && in_dir(&test_dirs) {
+        return true;
+    }
     match extension {
         // Integration tests and their shared modules; unit tests inside `src/` stay with the
         // code (a `#[cfg(test)]` module is in the solution, and its tests are missing before).
@@ -93,6 +112,8 @@ mod tests {
             "web/__tests__/x.js",
             "src/test/java/a/FooTest.java",
             "qa/run.sh",
+            "tests/data/valid/strings.toml",
+            "calc/testdata/input.json",
         ];
         for path in tests {
             assert!(files.is_test(path, None), "{path}");
@@ -114,5 +135,8 @@ mod tests {
         ));
         assert!(!files.is_test("core.py", Some("import os\n")));
         assert!(TestFiles::new(&["[".to_owned()]).is_err());
+        assert!(files.is_test_code("tests/test_x.py"));
+        assert!(!files.is_test_code("tests/data/valid/strings.toml"));
+        assert!(!files.is_test_code("src/lib.rs"));
     }
 }
