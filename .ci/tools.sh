@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the third-party programs the tests drive, into target/ci-tools (idempotent):
-# - a Python venv with the official MCP SDK (the real MCP client), pytest and ruff;
+# - a Python venv with the official MCP SDK (the real MCP client), pytest, coverage.py and ruff;
 # - pyright, typescript and typescript-language-server from npm (real checkers and servers).
 # Prints the directories to put on PATH. Only the package registries are contacted.
 set -euo pipefail
@@ -8,10 +8,10 @@ cd "$(dirname "$0")/.."
 tools="$PWD/target/ci-tools"
 mkdir -p "$tools"
 
-if [ ! -x "$tools/venv/bin/python" ] || ! "$tools/venv/bin/python" -c 'import mcp, pytest' 2>/dev/null \
+if [ ! -x "$tools/venv/bin/python" ] || ! "$tools/venv/bin/python" -c 'import mcp, pytest, coverage' 2>/dev/null \
    || [ ! -x "$tools/venv/bin/ruff" ]; then
   python3 -m venv "$tools/venv"
-  "$tools/venv/bin/pip" install --quiet --disable-pip-version-check 'mcp>=1.9,<2' 'pytest>=8,<9' 'ruff>=0.6,<1' >&2
+  "$tools/venv/bin/pip" install --quiet --disable-pip-version-check 'mcp>=1.9,<2' 'pytest>=8,<9' 'coverage>=7,<8' 'ruff>=0.6,<1' >&2
 fi
 
 if [ ! -x "$tools/node/node_modules/.bin/pyright-langserver" ] \

@@ -28,6 +28,7 @@
 //! run has a timeout; a candidate's failure (a git error, a runner that cannot start) drops that
 //! candidate with the error as its reason and never stops the others.
 
+pub mod coverage;
 pub mod discovery;
 pub mod filters;
 pub mod split;
@@ -36,8 +37,8 @@ pub mod task;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
@@ -334,6 +335,7 @@ pub fn curate(
         sessions_by_prompt,
         key_salt: key_salt(options, &config),
         tests_ms: AtomicU64::new(0),
+        coverage: OnceLock::new(),
         scratch_base: options.cache.join("curate").join(repo_key(&root)),
     };
     std::fs::create_dir_all(context.state_dir()).map_err(|source| CurateError::Write {
@@ -546,6 +548,9 @@ struct Context<'a> {
     scratch_base: PathBuf,
     /// Time spent in test runs, summed over workers.
     tests_ms: AtomicU64,
+    /// Which tests run which lines at the head of main, measured once when a candidate first
+    /// needs it (`coverage`).
+    coverage: OnceLock<Option<coverage::CoverageMap>>,
 }
 
 impl Context<'_> {
@@ -954,7 +959,14 @@ fn heavy_stages(
         ));
     };
     isolate(&mut runner, workspace);
-    let targets = match select_tests(context, scratch, &runner, &test_paths, &solution_paths) {
+    let change = ChangeFiles {
+        tests: &test_paths,
+        solution: &solution_paths,
+        solution_patch: &solution_patch,
+        // With a rolling base the solved state is the head, where coverage was measured.
+        at_head: mode == BaseMode::Head,
+    };
+    let targets = match select_tests(context, scratch, &runner, &change) {
         discovery::Selection::All => Vec::new(),
         discovery::Selection::Targets(targets) => targets,
     };
@@ -1141,14 +1153,23 @@ fn split_paths(
     (tests, solution)
 }
 
-/// The tests a candidate runs, in its solved state (`discovery`).
+/// A candidate's changed files, as test discovery needs them.
+struct ChangeFiles<'a> {
+    tests: &'a [String],
+    solution: &'a [String],
+    solution_patch: &'a str,
+    /// The solved state is the head of main.
+    at_head: bool,
+}
+
+/// The tests a candidate runs, in its solved state (`discovery`, `coverage`).
 fn select_tests(
     context: &Context<'_>,
     scratch: &Scratch,
     runner: &Runner,
-    test_paths: &[String],
-    solution_paths: &[String],
+    change_files: &ChangeFiles<'_>,
 ) -> discovery::Selection {
+    let (test_paths, solution_paths) = (change_files.tests, change_files.solution);
     if context.config.tests == TestScope::All {
         return discovery::Selection::All;
     }
@@ -1180,7 +1201,22 @@ fn select_tests(
         read: &read,
         manifests: &manifests,
     };
-    discovery::related(&runner.kind, &change, &context.config.related)
+    let selection = discovery::related(&runner.kind, &change, &context.config.related);
+    let discovery::Selection::Targets(mut targets) = selection else {
+        return selection;
+    };
+    if change_files.at_head {
+        let map = context
+            .coverage
+            .get_or_init(|| coverage::measure(scratch.root(), runner, context.timeout()));
+        if let Some(map) = map {
+            let changed = coverage::changed_lines(change_files.solution_patch);
+            targets.extend(map.test_files_covering(&changed, &all_tests));
+            targets.sort();
+            targets.dedup();
+        }
+    }
+    discovery::Selection::Targets(targets)
 }
 
 /// Build output outside the work tree, and the work tree's code ahead of an installed copy.

@@ -666,6 +666,16 @@ fn a_squash_merged_pytest_change_keeps_parametrized_ids_with_spaces() {
         "tests/test_unrelated.py",
         "def test_arithmetic():\n    assert 1 + 1 == 2\n",
     );
+    // A test that reaches the changed module only through another one: no import names it,
+    // coverage finds it.
+    ws.write(
+        "textkit/api.py",
+        "from textkit import core as _impl\n\n\ndef headline(text):\n    return _impl.title_case(text) + \"!\"\n",
+    );
+    ws.write(
+        "tests/test_api.py",
+        "from textkit import api\n\n\ndef test_headline():\n    assert api.headline(\"big news\") == \"Big News!\"\n",
+    );
     ws.write("prodcode.toml", "[curate]\ntests = \"related\"\n");
     commit(&ws, "textkit");
     link(&ws);
@@ -702,21 +712,28 @@ fn a_squash_merged_pytest_change_keeps_parametrized_ids_with_spaces() {
     assert_eq!(kept["landed"], serde_json::json!([squash]));
     let task = task(&out, kept["instanceId"].as_str().unwrap());
     assert_eq!(task["runner"], "pytest");
-    assert_eq!(
-        strings(&task["failToPass"]),
-        [
-            "tests/test_title.py::test_title_case[a  b-A  B]",
-            "tests/test_title.py::test_title_case[hello world-Hello World]",
-        ]
-    );
+    let coverage = std::process::Command::new("python3")
+        .args(["-c", "import coverage"])
+        .status()
+        .is_ok_and(|status| status.success());
+    if !coverage {
+        crate::support::missing("coverage.py");
+    }
+    let mut f2p = vec![
+        "tests/test_title.py::test_title_case[a  b-A  B]",
+        "tests/test_title.py::test_title_case[hello world-Hello World]",
+    ];
+    let mut targets = vec!["tests/test_core.py", "tests/test_title.py"];
+    if coverage {
+        f2p.insert(0, "tests/test_api.py::test_headline");
+        targets.insert(0, "tests/test_api.py");
+    }
+    assert_eq!(strings(&task["failToPass"]), f2p);
     assert_eq!(
         strings(&task["passToPass"]),
         ["tests/test_core.py::test_words"]
     );
-    assert_eq!(
-        strings(&task["testTargets"]),
-        ["tests/test_core.py", "tests/test_title.py"]
-    );
+    assert_eq!(strings(&task["testTargets"]), targets);
 
     // By hand: the F2P ids, passed to pytest as they are, fail on base + tests and pass solved.
     let dir = tempfile::tempdir().unwrap();
@@ -748,7 +765,7 @@ fn a_squash_merged_pytest_change_keeps_parametrized_ids_with_spaces() {
     let before = run(&f2p);
     assert!(!before.status.success());
     assert!(
-        String::from_utf8_lossy(&before.stdout).contains("2 failed"),
+        String::from_utf8_lossy(&before.stdout).contains(&format!("{} failed", f2p.len())),
         "{}",
         String::from_utf8_lossy(&before.stdout)
     );
@@ -767,5 +784,5 @@ fn a_squash_merged_pytest_change_keeps_parametrized_ids_with_spaces() {
         "{}",
         String::from_utf8_lossy(&after.stdout)
     );
-    assert!(String::from_utf8_lossy(&after.stdout).contains("2 passed"));
+    assert!(String::from_utf8_lossy(&after.stdout).contains(&format!("{} passed", f2p.len())));
 }
