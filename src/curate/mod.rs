@@ -342,6 +342,9 @@ pub fn curate(
         path: context.state_dir(),
         source,
     })?;
+    // Two runs on one repository would share scratch clones; the second waits for nothing and
+    // says so.
+    let _lock = lock(&context.scratch_base)?;
     progress(Progress::Started { total: heavy.len() });
     let decided = run_heavy(&context, heavy, progress);
     let mut tasks: Vec<task::Task> = Vec::new();
@@ -1411,6 +1414,32 @@ fn language(kind: &RunnerKind, solution_paths: &[String]) -> &'static str {
         .into_iter()
         .max_by_key(|(_, count)| *count)
         .map_or("unknown", |(language, _)| language)
+}
+
+/// An exclusive lock on the repository's scratch directory, held while the returned file is
+/// open (`flock`: released by the kernel when the process ends, however it ends).
+fn lock(scratch_base: &Path) -> Result<std::fs::File, CurateError> {
+    use std::os::fd::AsRawFd;
+    let write_error = |source| CurateError::Write {
+        path: scratch_base.to_path_buf(),
+        source,
+    };
+    std::fs::create_dir_all(scratch_base).map_err(write_error)?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(scratch_base.join("lock"))
+        .map_err(write_error)?;
+    // SAFETY: flock on a descriptor this function owns; no memory is shared.
+    let locked = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0;
+    if !locked {
+        return Err(CurateError::Invalid(format!(
+            "another `prodcode curate` is running on this repository (its scratch clones are in {}): wait for it to finish",
+            scratch_base.display()
+        )));
+    }
+    Ok(file)
 }
 
 /// The repository's directory name, as task ids use it.

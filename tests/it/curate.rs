@@ -190,6 +190,52 @@ fn a_cargo_change_with_its_tests_becomes_a_task_that_checks_itself() {
     assert_eq!(candidate(&again, &interaction)["resumed"], true);
     assert_eq!(again["tasks"], report["tasks"]);
 
+    // A second curation of the same repository while one runs is refused, not interleaved.
+    let lock = std::fs::read_dir(ws.db.parent().unwrap().join("cache/curate"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path()
+        .join("lock");
+    let mut holder = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import fcntl, sys, time\nf = open(sys.argv[1], 'w')\nfcntl.flock(f, fcntl.LOCK_EX)\nprint('locked', flush=True)\ntime.sleep(60)\n",
+        ])
+        .arg(&lock)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(holder.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(line.trim(), "locked");
+    let refused = std::process::Command::new(crate::support::bin())
+        .args([
+            "curate",
+            "--repo",
+            ws.root.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .arg("--db")
+        .arg(&ws.db)
+        .env("PRODCODE_CACHE_DIR", ws.db.parent().unwrap().join("cache"))
+        .output()
+        .unwrap();
+    let _ = holder.kill();
+    let _ = holder.wait();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("another `prodcode curate` is running"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+
     // A task whose candidate is gone is retired with why, not silently deleted.
     let later = curate(&ws, &out, &["--runs", "2", "--since", "2999-01-01"]);
     assert_eq!(later["tasks"], serde_json::json!([]));
