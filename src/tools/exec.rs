@@ -185,6 +185,7 @@ pub fn run_with_stdin(
     };
     let stderr_reader = child.stderr.take();
     let pgid = child.id() as libc::pid_t;
+    let _running = Running::register(pgid);
 
     let program = if spec.shell { "sh" } else { &spec.program };
     // Threads that cannot start (the system is out of them) end the call, and the child with it.
@@ -257,6 +258,43 @@ pub fn run_with_stdin(
         stdout_truncated,
         stderr_truncated,
     })
+}
+
+/// The process groups of the commands running now, so that a process ending on a signal can
+/// take them with it ([`kill_running`]): each runs in a group of its own, which a terminal's
+/// Ctrl-C does not reach.
+static RUNNING: Mutex<Vec<libc::pid_t>> = Mutex::new(Vec::new());
+
+/// A registered process group, unregistered when dropped.
+struct Running(libc::pid_t);
+
+impl Running {
+    fn register(pgid: libc::pid_t) -> Running {
+        if let Ok(mut running) = RUNNING.lock() {
+            running.push(pgid);
+        }
+        Running(pgid)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Ok(mut running) = RUNNING.lock() {
+            running.retain(|pgid| *pgid != self.0);
+        }
+    }
+}
+
+/// Kills every command [`run`] has running now, whole groups: for a process about to exit on
+/// Ctrl-C or `SIGTERM`, so no test run outlives it.
+pub fn kill_running() {
+    let groups = RUNNING
+        .lock()
+        .map(|running| running.clone())
+        .unwrap_or_default();
+    for pgid in groups {
+        kill_group(pgid);
+    }
 }
 
 fn kill_group(pgid: libc::pid_t) {

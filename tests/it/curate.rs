@@ -832,3 +832,75 @@ fn a_squash_merged_pytest_change_keeps_parametrized_ids_with_spaces() {
     );
     assert!(String::from_utf8_lossy(&after.stdout).contains(&format!("{} passed", f2p.len())));
 }
+
+/// Ctrl-C or SIGTERM stops curation and the test run in progress with it: runs have process
+/// groups of their own, which a terminal's signal does not reach.
+#[test]
+fn an_interrupted_curation_leaves_no_test_running() {
+    let ws = Workspace::new();
+    ws.write(".gitignore", "__pycache__/\n");
+    std::fs::create_dir_all(ws.path("tests")).unwrap();
+    ws.write("slow.py", "def value():\n    return 1\n");
+    commit(&ws, "slow");
+    link(&ws);
+    let pid_file = ws.db.parent().unwrap().join("test.pid");
+    session(
+        &ws,
+        "slow",
+        "Make slow.value return 2 and test it",
+        &[
+            ("slow.py", "def value():\n    return 2\n"),
+            (
+                "tests/test_slow.py",
+                &format!(
+                    "import os, time, unittest\n\nimport slow\n\n\nclass Slow(unittest.TestCase):\n    def test_value(self):\n        open({:?}, 'w').write(str(os.getpid()))\n        time.sleep(120)\n        self.assertEqual(slow.value(), 2)\n",
+                    pid_file.to_string_lossy()
+                ),
+            ),
+        ],
+    );
+    commit(&ws, "value 2");
+    let out = ws.db.parent().unwrap().join("tasks");
+    let mut curate = std::process::Command::new(crate::support::bin())
+        .args([
+            "curate",
+            "--repo",
+            ws.root.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .arg("--db")
+        .arg(&ws.db)
+        .env("PRODCODE_CACHE_DIR", ws.db.parent().unwrap().join("cache"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let pid = loop {
+        if let Ok(text) = std::fs::read_to_string(&pid_file)
+            && let Ok(pid) = text.trim().parse::<i32>()
+        {
+            break pid;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "the test never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let alive = |pid: i32| std::path::Path::new(&format!("/proc/{pid}")).exists();
+    assert!(alive(pid));
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &curate.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = curate.wait().unwrap();
+    assert_eq!(exit.code(), Some(130));
+    let stopped = std::time::Instant::now();
+    while alive(pid) && stopped.elapsed() < std::time::Duration::from_secs(5) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(!alive(pid), "the test run outlived curate");
+}
