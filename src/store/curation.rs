@@ -65,20 +65,7 @@ impl Store {
         };
         let mut interactions = Vec::with_capacity(rows.len());
         for (mut summary, hook_session, hook_closed) in rows {
-            summary.prompts = tx
-                .prepare_cached(
-                    "SELECT turn, text, ts_ms, event_id FROM prompts WHERE interaction_id = ?1
-                     ORDER BY turn",
-                )?
-                .query_map([summary.id.as_str()], |row| {
-                    Ok(super::PromptRecord {
-                        turn: row.get(0)?,
-                        text: row.get(1)?,
-                        ts_ms: row.get(2)?,
-                        event_id: row.get(3)?,
-                    })
-                })?
-                .collect::<Result<_, _>>()?;
+            summary.prompts = super::queries::prompts_of(&tx, summary.id.as_str())?;
             interactions.push(CurationInteraction {
                 summary,
                 hook_closed,

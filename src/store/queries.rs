@@ -147,19 +147,7 @@ pub(super) fn fill_details(
     interaction: &mut InteractionSummary,
 ) -> Result<(), StoreError> {
     let id = interaction.id.as_str();
-    interaction.prompts = conn
-        .prepare_cached(
-            "SELECT turn, text, ts_ms, event_id FROM prompts WHERE interaction_id = ?1 ORDER BY turn",
-        )?
-        .query_map([id], |row| {
-            Ok(PromptRecord {
-                turn: row.get(0)?,
-                text: row.get(1)?,
-                ts_ms: row.get(2)?,
-                event_id: row.get(3)?,
-            })
-        })?
-        .collect::<Result<_, _>>()?;
+    interaction.prompts = prompts_of(conn, id)?;
     interaction.ai_edits = conn
         .prepare_cached(
             "SELECT path, rel_path, kind, lines_added, detail, ts_ms, event_id FROM ai_edits
@@ -192,6 +180,23 @@ pub(super) fn fill_details(
         })?
         .collect::<Result<_, _>>()?;
     Ok(())
+}
+
+/// The prompts of interaction `id`, in turn order.
+pub(super) fn prompts_of(conn: &Connection, id: &str) -> Result<Vec<PromptRecord>, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT turn, text, ts_ms, event_id FROM prompts WHERE interaction_id = ?1 ORDER BY turn",
+        )?
+        .query_map([id], |row| {
+            Ok(PromptRecord {
+                turn: row.get(0)?,
+                text: row.get(1)?,
+                ts_ms: row.get(2)?,
+                event_id: row.get(3)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?)
 }
 
 /// A count as stored; a negative one (only a hand edit makes one) reads as 0.
