@@ -342,8 +342,7 @@ pub fn curate(
         path: context.state_dir(),
         source,
     })?;
-    // Two runs on one repository would share scratch clones; the second waits for nothing and
-    // says so.
+    // Two runs on one repository would share scratch clones: a second one is refused.
     let _lock = lock(&context.scratch_base)?;
     progress(Progress::Started { total: heavy.len() });
     let decided = run_heavy(&context, heavy, progress);
