@@ -220,6 +220,20 @@ impl Writer<'_> {
             .execute([interaction_id, model])?;
         Ok(())
     }
+
+    /// Sets the interaction's agent version if none is recorded yet.
+    pub fn fill_interaction_agent_version(
+        &mut self,
+        interaction_id: &str,
+        version: &str,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached(
+                "UPDATE interactions SET agent_version = ?2 WHERE id = ?1 AND agent_version IS NULL",
+            )?
+            .execute([interaction_id, version])?;
+        Ok(())
+    }
 }
 
 fn unsigned(value: i64) -> u64 {

@@ -16,6 +16,7 @@ pub mod event;
 pub mod observe;
 mod record;
 pub mod spool;
+mod transcript;
 pub mod worktree;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};

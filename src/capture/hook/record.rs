@@ -210,6 +210,20 @@ impl Step<'_, '_, '_> {
     }
 
     fn stop(&mut self, interaction: &str, reason: &str) -> Result<(), StoreError> {
+        // The hooks of some agents never name the model; their transcript does.
+        let event = &self.observation.event;
+        if event.model.is_none()
+            && let Some(path) = event.transcript_path.as_deref()
+        {
+            let facts = super::transcript::facts(Path::new(path));
+            if let Some(model) = &facts.model {
+                self.writer.fill_interaction_model(interaction, model)?;
+            }
+            if let Some(version) = &facts.version {
+                self.writer
+                    .fill_interaction_agent_version(interaction, version)?;
+            }
+        }
         self.writer
             .close_brackets_of(interaction, "stop", self.ts_ms, self.event_id)?;
         self.writer
