@@ -83,7 +83,7 @@ fn respond(script: &[Vec<Value>], request: &Request) -> Response {
 }
 
 /// Runs `command` to its end, killing it after `limit`.
-fn run_with_limit(mut command: Command, limit: Duration) -> Output {
+pub fn run_with_limit(mut command: Command, limit: Duration) -> Output {
     let mut child = command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

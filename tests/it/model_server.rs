@@ -211,3 +211,19 @@ pub fn anthropic_message(blocks: &[Value], stop_reason: &str) -> Response {
     ));
     Response::Events(events)
 }
+
+/// One chunk of the Gemini API's `streamGenerateContent?alt=sse` stream: a model turn of
+/// `parts` (`{"text"}` or `{"functionCall": {"name", "args"}}`).
+pub fn gemini_chunk(parts: &[Value]) -> Response {
+    Response::Events(vec![(
+        None,
+        serde_json::json!({
+            "candidates": [{
+                "content": { "role": "model", "parts": parts },
+                "finishReason": "STOP", "index": 0
+            }],
+            "usageMetadata": { "promptTokenCount": 10, "candidatesTokenCount": 5, "totalTokenCount": 15 },
+            "modelVersion": "gemini-scripted"
+        }),
+    )])
+}
