@@ -2,7 +2,8 @@
 # Installs the third-party programs the tests drive, into target/ci-tools (idempotent):
 # - a Python venv with the official MCP SDK (the real MCP client), pytest, coverage.py and ruff;
 # - pyright, typescript and typescript-language-server from npm (real checkers and servers);
-# - Claude Code, Codex and Gemini CLI from npm (the real agent CLIs whose hooks prodcode records).
+# - Claude Code, Codex, Gemini CLI and Copilot CLI from npm (the real agent CLIs whose hooks
+#   prodcode records).
 # Prints the directories to put on PATH. Only the package registries are contacted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,10 +29,12 @@ fi
 if [ ! -x "$tools/agents/node_modules/.bin/claude" ] || [ ! -x "$tools/agents/node_modules/.bin/codex" ] \
    || ! "$tools/agents/node_modules/.bin/claude" --version 2>/dev/null | grep -q '^2\.1\.332' \
    || ! "$tools/agents/node_modules/.bin/codex" --version 2>/dev/null | grep -q '0\.171\.0' \
-   || ! "$tools/agents/node_modules/.bin/gemini" --version 2>/dev/null | grep -q '^0\.61\.0'; then
+   || ! "$tools/agents/node_modules/.bin/gemini" --version 2>/dev/null | grep -q '^0\.61\.0' \
+   || ! "$tools/agents/node_modules/.bin/copilot" --version 2>/dev/null | grep -q ' 1\.0\.102'; then
   mkdir -p "$tools/agents"
   npm install --silent --no-audit --no-fund --prefix "$tools/agents" \
-    @anthropic-ai/claude-code@2.1.332 @openai/codex@0.171.0 @google/gemini-cli@0.61.0 >&2
+    @anthropic-ai/claude-code@2.1.332 @openai/codex@0.171.0 @google/gemini-cli@0.61.0 \
+    @github/copilot@1.0.102 >&2
 fi
 
 echo "$tools/venv/bin:$tools/node/node_modules/.bin:$tools/agents/node_modules/.bin"

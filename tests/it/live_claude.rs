@@ -40,13 +40,14 @@ fn scripted_turn(root: &Path) -> Vec<Vec<Value>> {
     ]
 }
 
-/// Answers the main conversation (the request that offers the `Write` tool) from the script,
-/// and anything else Claude Code asks (titles, checks) with a short text.
-fn respond(script: &[Vec<Value>], request: &Request) -> Response {
+/// Answers the main conversation (the request that offers `main_tool`) from the script, and
+/// anything else the agent asks (titles, checks) with a short text: an Anthropic Messages API
+/// for any client of it (Claude Code, Copilot CLI with an Anthropic provider).
+pub fn respond(main_tool: &str, script: &[Vec<Value>], request: &Request) -> Response {
     let body = &request.body;
     let offers_write = body["tools"]
         .as_array()
-        .is_some_and(|tools| tools.iter().any(|tool| tool["name"] == "Write"));
+        .is_some_and(|tools| tools.iter().any(|tool| tool["name"] == main_tool));
     if !request.path.starts_with("/v1/messages") || body.is_null() {
         return Response::Json(404, json!({ "error": "not scripted" }));
     }
@@ -122,7 +123,7 @@ fn a_real_claude_code_turn_is_recorded_line_by_line() {
         String::from_utf8_lossy(&install.stderr)
     );
     let script = scripted_turn(&ws.root);
-    let server = ModelServer::start(move |request| respond(&script, request));
+    let server = ModelServer::start(move |request| respond("Write", &script, request));
 
     let prompt = "Write calc.py with an add function, then add sub, and record a version file";
     let mut command = Command::new(&claude);
