@@ -74,6 +74,8 @@ pub struct Bracket {
     pub path: String,
     pub manifest: Option<ContentHash>,
     pub opened_ms: i64,
+    /// The event that opened it.
+    pub open_event_id: EventId,
 }
 
 /// The secrets redacted from one prompt, one row per kind.
@@ -84,8 +86,8 @@ pub struct PromptRedaction {
     pub count: u32,
 }
 
-const BRACKET_COLUMNS: &str =
-    "id, interaction_id, tool_use_id, tool_name, kind, path, manifest_hash, opened_ms";
+const BRACKET_COLUMNS: &str = "id, interaction_id, tool_use_id, tool_name, kind, path, \
+     manifest_hash, opened_ms, open_event_id";
 
 fn bracket(row: &rusqlite::Row<'_>) -> rusqlite::Result<Bracket> {
     Ok(Bracket {
@@ -99,6 +101,7 @@ fn bracket(row: &rusqlite::Row<'_>) -> rusqlite::Result<Bracket> {
             .get::<_, Option<String>>(6)?
             .and_then(|hash| ContentHash::from_hex(&hash)),
         opened_ms: row.get(7)?,
+        open_event_id: row.get(8)?,
     })
 }
 
@@ -147,9 +150,51 @@ impl Store {
             .query_row(params![interaction_id, tool_use_id], bracket)
             .optional()?)
     }
+
+    /// The open brackets of an interaction, oldest first, read outside any write: a hook reads
+    /// the files of brackets its session left open (a pre event with no post) before recording.
+    pub fn open_brackets_of(&self, interaction_id: &str) -> Result<Vec<Bracket>, StoreError> {
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT {BRACKET_COLUMNS} FROM hook_brackets
+             WHERE closed_ms IS NULL AND interaction_id = ?1 ORDER BY id"
+        ))?;
+        let rows = statement.query_map([interaction_id], bracket)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
 }
 
 impl Writer<'_> {
+    /// The bracket `id` if it is still open, read inside this transaction.
+    pub fn bracket_if_open(&mut self, id: i64) -> Result<Option<Bracket>, StoreError> {
+        Ok(self
+            .tx
+            .prepare_cached(&format!(
+                "SELECT {BRACKET_COLUMNS} FROM hook_brackets WHERE id = ?1 AND closed_ms IS NULL"
+            ))?
+            .query_row([id], bracket)
+            .optional()?)
+    }
+
+    /// Whether anything but the event `since` itself touched the file at `path` after it: a
+    /// provenance snapshot saved by a later event (an editor's save, another hook), or a later
+    /// event of the language server naming the document's `uri` (an editor's change). The
+    /// evidence that a change seen by a bracket left open may not be the agent's alone.
+    pub fn file_touched_since(
+        &mut self,
+        path: &str,
+        uri: &str,
+        since: EventId,
+    ) -> Result<bool, StoreError> {
+        Ok(self
+            .tx
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM provenance_snapshots WHERE path = ?1 AND event_id > ?3)
+                     OR EXISTS (SELECT 1 FROM events WHERE id > ?3 AND source = 'lsp'
+                                AND instr(payload, ?2) > 0)",
+            )?
+            .query_row(params![path, uri, since], |row| row.get(0))?)
+    }
+
     /// Creates or refreshes the session row: fills what was unknown (never overwrites a known
     /// model or version) and reopens a session a `Stop` had closed.
     pub fn touch_hook_session(&mut self, session: &NewHookSession<'_>) -> Result<(), StoreError> {

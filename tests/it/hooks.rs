@@ -523,9 +523,11 @@ fn claude_stop_closes_the_brackets_and_unknown_events_are_kept() {
     claude.send("session_end.json", &[]);
     assert_eq!(
         column(&ws.db, "SELECT close_reason FROM hook_brackets"),
-        ["stop"],
-        "the session's open bracket is closed"
+        ["next_event"],
+        "the session's open bracket is closed by its next event"
     );
+    // Nothing changed under it: nothing is the agent's.
+    assert_eq!(blame(&ws.db, &file), ["untracked"]);
     assert_eq!(
         column(
             &ws.db,
@@ -609,6 +611,144 @@ fn codex_apply_patch_and_shell_commands() {
     assert_eq!(session["agent"], "codex");
     assert_eq!(session["model"], "gpt-5.1-codex");
     assert_eq!(session["edits"].as_array().unwrap().len(), 3);
+}
+
+/// A Codex patch applied through the shell, as Codex 0.171 runs it for a model without its
+/// `apply_patch` tool.
+fn shell_patch(patch: &str) -> String {
+    format!("apply_patch <<'EOF'\n*** Begin Patch\n{patch}*** End Patch\nEOF\n")
+}
+
+#[test]
+fn codex_apply_patch_through_the_shell_has_no_post_event_and_is_still_the_agents() {
+    // The sequence Codex 0.171 really sends (tests/it/live_codex.rs): a PreToolUse (Bash) for
+    // each patch and no PostToolUse; shell commands get both.
+    let ws = Workspace::new();
+    let codex = Session::new(&ws, "codex", "codex/0.171", "019b-shell");
+    codex.send(
+        "user_prompt_submit.json",
+        &[("prompt", "calc with add and sub")],
+    );
+    let add = shell_patch("*** Add File: calc.py\n+def add(a, b):\n+    return a + b\n");
+    codex.send(
+        "pre_tool_use_bash.json",
+        &[("command", &add), ("tool_use_id", "call_1")],
+    );
+    let calc = ws.write("calc.py", "def add(a, b):\n    return a + b\n");
+    let update = shell_patch(
+        "*** Update File: calc.py\n@@\n def add(a, b):\n     return a + b\n+\n+def sub(a, b):\n+    return a - b\n",
+    );
+    // The next tool call closes the first patch's bracket.
+    codex.send(
+        "pre_tool_use_bash.json",
+        &[("command", &update), ("tool_use_id", "call_2")],
+    );
+    ws.write(
+        "calc.py",
+        "def add(a, b):\n    return a + b\n\ndef sub(a, b):\n    return a - b\n",
+    );
+    let printf = "printf 'VERSION = 1\\n' > version.py";
+    let vars = [("command", printf), ("tool_use_id", "call_3")];
+    codex.send("pre_tool_use_bash.json", &vars);
+    ws.write("version.py", "VERSION = 1\n");
+    codex.send("post_tool_use_bash.json", &vars);
+    // A last patch, closed by Stop.
+    let notes = shell_patch("*** Add File: NOTES\n+calc\n");
+    codex.send(
+        "pre_tool_use_bash.json",
+        &[("command", &notes), ("tool_use_id", "call_4")],
+    );
+    ws.write("NOTES", "calc\n");
+    codex.send("stop.json", &[("message", "Done.")]);
+
+    let ai = "ai codex:019b-shell";
+    assert_eq!(blame(&ws.db, &calc), [ai; 5]);
+    assert_eq!(blame(&ws.db, &ws.path("version.py")), [ai]);
+    assert_eq!(blame(&ws.db, &ws.path("NOTES")), [ai]);
+    assert_eq!(
+        column(
+            &ws.db,
+            "SELECT tool_name || ' ' || kind || ' ' || close_reason FROM hook_brackets ORDER BY id"
+        ),
+        [
+            "Bash file next_event",
+            "Bash file next_event",
+            "Bash shell post",
+            "Bash file next_event"
+        ]
+    );
+    let log = log(&ws);
+    let session = interaction(&log, "codex:019b-shell");
+    assert_eq!(session["model"], "scripted-model");
+    assert_eq!(session["edits"].as_array().unwrap().len(), 4);
+    verify(&ws);
+}
+
+#[test]
+fn a_bracket_left_open_is_untracked_when_another_session_had_the_file() {
+    let ws = Workspace::new();
+    let file = ws.write("shared.py", "x = 1\n");
+    commit_all(&ws, "shared");
+    let codex = Session::new(&ws, "codex", "codex/0.171", "019b-left");
+    codex.send("user_prompt_submit.json", &[("prompt", "change shared")]);
+    let patch = shell_patch("*** Update File: shared.py\n@@\n-x = 1\n+x = 2\n");
+    codex.send(
+        "pre_tool_use_bash.json",
+        &[("command", &patch), ("tool_use_id", "call_1")],
+    );
+    // While Codex's bracket is open, a Claude session edits the same file.
+    let mut claude = Session::new(&ws, "claude", "claude/2.1", "c-other");
+    claude.send(
+        "user_prompt_submit.json",
+        &[("prompt", "also change shared")],
+    );
+    claude.claude_edit(&file, "x = 1\n", "x = 2\ny = 3\n", "x = 2\ny = 3\n");
+    codex.send("stop.json", &[("message", "Done.")]);
+    // Who wrote what in between cannot be told: nobody's line is claimed by Codex.
+    let lines = blame(&ws.db, &file);
+    assert!(
+        !lines.iter().any(|line| line.contains("codex")),
+        "{lines:?}"
+    );
+}
+
+#[test]
+fn a_bracket_left_open_is_untracked_when_an_editor_changed_the_file() {
+    let ws = Workspace::new();
+    let file = ws.write("edited.py", "x = 1\n");
+    commit_all(&ws, "edited");
+    let codex = Session::new(&ws, "codex", "codex/0.171", "019b-editor");
+    codex.send("user_prompt_submit.json", &[("prompt", "change edited")]);
+    let patch = shell_patch("*** Update File: edited.py\n@@\n-x = 1\n+x = 2\n");
+    codex.send(
+        "pre_tool_use_bash.json",
+        &[("command", &patch), ("tool_use_id", "call_1")],
+    );
+    // The person types in an editor meanwhile (the language server records the change) and
+    // saves over what the patch wrote.
+    let mut daemon = ws.daemon();
+    let uri = ws.uri("edited.py");
+    crate::support::open(&mut daemon, &uri, "x = 1\n");
+    crate::support::change(&mut daemon, &uri, 2, (1, 0), (1, 0), "z = 0\n");
+    daemon.shutdown().unwrap();
+    std::fs::write(&file, "x = 2\nz = 0\n").unwrap();
+    codex.send("stop.json", &[("message", "Done.")]);
+    let lines = blame(&ws.db, &file);
+    assert!(
+        !lines.iter().any(|line| line.contains("codex")),
+        "{lines:?}"
+    );
+    // Without anyone else around, the same sequence is the agent's.
+    let other = ws.write("alone.py", "x = 1\n");
+    let patch = shell_patch("*** Update File: alone.py\n@@\n-x = 1\n+x = 2\n");
+    codex.send("user_prompt_submit.json", &[("prompt", "change alone")]);
+    codex.send(
+        "pre_tool_use_bash.json",
+        &[("command", &patch), ("tool_use_id", "call_2")],
+    );
+    std::fs::write(&other, "x = 2\n").unwrap();
+    codex.send("stop.json", &[("message", "Done.")]);
+    assert_eq!(blame(&ws.db, &other), ["ai codex:019b-editor"]);
 }
 
 #[test]

@@ -172,12 +172,19 @@ pub fn tool_target(
 ) -> Target {
     let lower = tool.to_ascii_lowercase();
     if SHELL_TOOLS.contains(&lower.as_str()) {
-        return Target::Shell {
-            command: string(input, &["command", "cmd"]),
-            cwd: string(input, &["dir_path", "directory", "workdir", "cwd"])
-                .map(|dir| resolve(&dir, cwd))
-                .or_else(|| cwd.map(Path::to_path_buf)),
-        };
+        let command = string(input, &["command", "cmd"]);
+        let dir = string(input, &["dir_path", "directory", "workdir", "cwd"])
+            .map(|dir| resolve(&dir, cwd))
+            .or_else(|| cwd.map(Path::to_path_buf));
+        // Codex without its `apply_patch` tool (a model outside its catalogue) edits through the
+        // shell: `apply_patch <<'EOF'` with the patch as a here-document. That is a file edit.
+        if let Some(patch) = command.as_deref().and_then(shell_patch) {
+            let files = patch_files(patch, dir.as_deref());
+            if !files.is_empty() {
+                return Target::Files(files);
+            }
+        }
+        return Target::Shell { command, cwd: dir };
     }
     if !EDIT_TOOLS.contains(&lower.as_str()) {
         return Target::None;
@@ -242,6 +249,22 @@ fn patch_text(input: &Value) -> Option<String> {
         _ => string(input, &["command", "input", "patch"]),
     }?;
     text.contains("*** Begin Patch").then_some(text)
+}
+
+/// The patch of a shell command that is one `apply_patch` (or `applypatch`) call with its patch
+/// as a here-document, the way Codex applies patches through the shell: `apply_patch <<'EOF'`,
+/// the patch, `EOF`. `None` for any other command (a pipeline or a script that also runs other
+/// programs is a shell command like any other).
+pub fn shell_patch(command: &str) -> Option<&str> {
+    let command = command.trim_start();
+    let rest = command
+        .strip_prefix("apply_patch")
+        .or_else(|| command.strip_prefix("applypatch"))?;
+    let rest = rest.trim_start_matches([' ', '\t']).strip_prefix("<<")?;
+    let (_, body) = rest.split_once('\n')?;
+    let start = body.find("*** Begin Patch")?;
+    let end = body.rfind("*** End Patch")? + "*** End Patch".len();
+    (start < end).then(|| &body[start..end])
 }
 
 /// The files a Codex patch adds, updates, deletes or moves to.
@@ -331,6 +354,48 @@ mod tests {
                 ("/r/old.txt", false)
             ]
         );
+    }
+
+    #[test]
+    fn codex_shell_apply_patch_is_a_file_edit() {
+        // What Codex 0.171 sends when the model has no `apply_patch` tool.
+        let command = "apply_patch <<'EOF'\n*** Begin Patch\n*** Add File: calc.py\n+def add(a, b):\n+    return a + b\n*** End Patch\nEOF\n";
+        let target = tool_target(
+            "Bash",
+            &json!({ "command": command }),
+            Some(&json!("")),
+            Some(Path::new("/r")),
+        );
+        let Target::Files(files) = target else {
+            panic!("{target:?}")
+        };
+        assert_eq!(files.len(), 1);
+        assert_eq!(files[0].path, Path::new("/r/calc.py"));
+        assert!(files[0].created);
+        // The working directory the command names wins over the session's.
+        let update = "apply_patch <<'PATCH'\n*** Begin Patch\n*** Update File: a.rs\n@@\n-x\n+y\n*** End Patch\nPATCH";
+        let target = tool_target(
+            "exec_command",
+            &json!({ "cmd": update, "workdir": "/r/sub" }),
+            None,
+            Some(Path::new("/r")),
+        );
+        assert!(
+            matches!(target, Target::Files(ref files) if files[0].path == Path::new("/r/sub/a.rs"))
+        );
+        // Anything else stays a shell command: other programs may change any file.
+        for command in [
+            "cat <<'EOF' > x\n*** Begin Patch\n*** Add File: y\n*** End Patch\nEOF",
+            "apply_patch_helper <<EOF\n*** Begin Patch\n*** End Patch\nEOF",
+            "apply_patch <<'EOF'\n*** Begin Patch\n*** End Patch\nEOF",
+            "ls",
+        ] {
+            let target = tool_target("Bash", &json!({ "command": command }), None, None);
+            assert!(
+                matches!(target, Target::Shell { .. }),
+                "{command}: {target:?}"
+            );
+        }
     }
 
     #[test]

@@ -26,6 +26,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::capture::privacy;
+use crate::store::hooks as store_hooks;
 use crate::store::{Store, StoreError};
 use event::{Action, HookEvent, Target};
 use observe::Observation;
@@ -139,6 +140,7 @@ fn run(config: &Config, call: &Call<'_>, payload_out: &mut Option<String>) -> Re
                 call.received_ms,
                 None,
                 &|_| None,
+                &[],
             );
             let payload = git_payload(&observation).unwrap_or(payload);
             let spooled = spool.push(&Entry::new(
@@ -157,12 +159,14 @@ fn run(config: &Config, call: &Call<'_>, payload_out: &mut Option<String>) -> Re
         let latest = store.snapshot_ids_before(path, i64::MAX, 1).ok()?;
         latest.into_iter().next().map(|(_, hash)| hash)
     };
+    let left_open = left_open(&store, &event);
     let observation = observe::observe(
         event,
         redactions,
         call.received_ms,
         previous.as_ref(),
         &saved,
+        &left_open,
     );
     let payload = git_payload(&observation).unwrap_or(payload);
     let current = Entry::new(call.agent, call.received_ms, payload, Some(observation));
@@ -308,6 +312,7 @@ fn record_entry(
                 repo: None,
                 files: Vec::new(),
                 scan: None,
+                left_open: Vec::new(),
             };
             record::record(writer, &entry.payload, &observation, false)
         }
@@ -413,4 +418,41 @@ fn shell_manifest(store: &Store, event: &HookEvent) -> Option<Manifest> {
         .ok()??;
     let json = store.blob(bracket.manifest.as_ref()?).ok()??;
     serde_json::from_slice(&json).ok()
+}
+
+/// The brackets of the session that this event closes although no post event came for them: all
+/// its open brackets, except the one a post event closes itself. Codex never sends a post event
+/// for `apply_patch` run through the shell; any agent's post event may be lost (a crash, a hook
+/// timeout). A session's events come in order, so a bracket still open at its next event is over.
+fn left_open(store: &Store, event: &HookEvent) -> Vec<(store_hooks::Bracket, Option<Manifest>)> {
+    let closing = match &event.action {
+        Action::PostTool(call) => Some(call),
+        Action::PreTool(_) | Action::Prompt { .. } | Action::Stop | Action::SessionEnd => None,
+        _ => return Vec::new(),
+    };
+    let Some(interaction) = event.interaction() else {
+        return Vec::new();
+    };
+    let brackets = store.open_brackets_of(&interaction).unwrap_or_default();
+    brackets
+        .into_iter()
+        .filter(|bracket| closing.is_none_or(|call| !closes(call, bracket)))
+        .map(|bracket| {
+            let manifest = bracket
+                .manifest
+                .as_ref()
+                .and_then(|hash| store.blob(hash).ok()?)
+                .and_then(|json| serde_json::from_slice(&json).ok());
+            (bracket, manifest)
+        })
+        .collect()
+}
+
+/// Whether the post event of `call` is the end of `bracket`: the same tool-call id, or, for
+/// agents that send none, the same tool.
+fn closes(call: &event::ToolCall, bracket: &store_hooks::Bracket) -> bool {
+    match (&call.tool_use_id, &bracket.tool_use_id) {
+        (Some(id), Some(open)) => id == open,
+        _ => call.tool == bracket.tool_name,
+    }
 }

@@ -15,6 +15,7 @@ use super::event::{Action, HookEvent, Target, undo_replacements};
 use super::worktree::{self, MAX_FILE_BYTES, Manifest, Scan};
 use crate::git;
 use crate::model::ContentHash;
+use crate::store::hooks::{Bracket, BracketKind};
 
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub struct Observation {
@@ -31,6 +32,22 @@ pub struct Observation {
     #[serde(default)]
     pub files: Vec<FileSeen>,
     /// Shell tools: the work tree as it was when the payload arrived.
+    pub scan: Option<Scan>,
+    /// Brackets the session left open (a pre event whose post never came, as with Codex's
+    /// `apply_patch` through the shell), with what they cover as it is now: this event closes
+    /// them.
+    #[serde(default)]
+    pub left_open: Vec<LeftOpen>,
+}
+
+/// A bracket left open and what it covers, read when the payload arrived.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct LeftOpen {
+    /// The bracket's id in `hook_brackets`.
+    pub bracket_id: i64,
+    /// A file bracket: the file now.
+    pub file: Option<FileSeen>,
+    /// A shell bracket: the work tree now.
     pub scan: Option<Scan>,
 }
 
@@ -82,12 +99,15 @@ impl Content {
 /// event closes, when the store could give it (unchanged files are then not read again).
 /// `saved` gives the content hash of a file's latest snapshot, so that git is asked about a
 /// file's index entry only when the file changed since (the common case asks nothing).
+/// `left_open` are the brackets of the session this event closes without a post of their own,
+/// each with the manifest it saved (shell brackets).
 pub fn observe(
     event: HookEvent,
     redactions: Vec<(String, u32)>,
     received_ms: i64,
     previous: Option<&Manifest>,
     saved: &dyn Fn(&str) -> Option<ContentHash>,
+    left_open: &[(Bracket, Option<Manifest>)],
 ) -> Observation {
     let repo = event.cwd.as_deref().and_then(repo_seen);
     let mut observation = Observation {
@@ -96,6 +116,10 @@ pub fn observe(
         repo,
         files: Vec::new(),
         scan: None,
+        left_open: left_open
+            .iter()
+            .map(|(bracket, manifest)| see_left_open(bracket, manifest.as_ref()))
+            .collect(),
         event,
     };
     let (call, post) = match &observation.event.action {
@@ -165,6 +189,36 @@ pub fn observe(
         Target::None => {}
     }
     observation
+}
+
+/// What a bracket left open covers, as it is now: the file, or the work tree (compared with the
+/// manifest saved when it opened, so unchanged files are not read again).
+fn see_left_open(bracket: &Bracket, manifest: Option<&Manifest>) -> LeftOpen {
+    match bracket.kind {
+        BracketKind::File => {
+            let path = PathBuf::from(&bracket.path);
+            let repo = git::discover(&path);
+            LeftOpen {
+                bracket_id: bracket.id,
+                file: Some(FileSeen {
+                    rel_path: repo
+                        .as_ref()
+                        .and_then(|repo| git::relative_path(&repo.root, &path)),
+                    repo_root: repo.map(|repo| repo.root.to_string_lossy().into_owned()),
+                    content: read_text(&path),
+                    path: bracket.path.clone(),
+                    before: None,
+                    matches_git: false,
+                }),
+                scan: None,
+            }
+        }
+        BracketKind::Shell => LeftOpen {
+            bracket_id: bracket.id,
+            file: None,
+            scan: worktree::scan(Path::new(&bracket.path), manifest),
+        },
+    }
 }
 
 fn repo_seen(path: &Path) -> Option<RepoSeen> {

@@ -27,7 +27,7 @@ use super::observe::{Content, FileSeen, Observation};
 use super::worktree::{self, Manifest, Scan};
 use crate::attribution::{Report, TrackedText};
 use crate::model::{ContentHash, InteractionId, Origin, expand_runs};
-use crate::store::hooks::{BracketKind, NewBracket, NewHookSession};
+use crate::store::hooks::{Bracket, BracketKind, NewBracket, NewHookSession};
 use crate::store::{
     EventId, NewAiEdit, NewEvent, NewPrompt, NewSnapshot, RepoId, Snapshot, StoreError, Writer,
 };
@@ -113,6 +113,7 @@ pub fn record(
         event_id,
         ts_ms: observation.received_ms,
         repos: HashMap::new(),
+        late: None,
     };
     step.derive()?;
     Ok(event_id)
@@ -124,6 +125,9 @@ struct Step<'w, 'a, 'o> {
     event_id: EventId,
     ts_ms: i64,
     repos: HashMap<String, RepoId>,
+    /// While closing a bracket left open: the event that opened it. Anything else that touched
+    /// a file since (an editor, another hook) makes the change there `untracked`.
+    late: Option<EventId>,
 }
 
 impl Step<'_, '_, '_> {
@@ -149,6 +153,7 @@ impl Step<'_, '_, '_> {
             // Without a session there is no interaction to credit: the event is all there is.
             return Ok(());
         };
+        self.close_left_open(&interaction)?;
         match &event.action {
             Action::Prompt { text } => self.prompt(&interaction, text, repo_id),
             Action::PreTool(call) => self.pre_tool(&interaction, call),
@@ -228,6 +233,50 @@ impl Step<'_, '_, '_> {
             .close_brackets_of(interaction, "stop", self.ts_ms, self.event_id)?;
         self.writer
             .close_hook_session(interaction, reason, self.ts_ms)
+    }
+
+    /// Closes the brackets the session left open (a pre event whose post never came) and
+    /// attributes what changed under them since: the agent's, unless something else could have
+    /// made the change (another session's open bracket, an editor's change or save, another
+    /// hook's snapshot), then `untracked`.
+    fn close_left_open(&mut self, interaction: &str) -> Result<(), StoreError> {
+        let observation = self.observation;
+        for left in &observation.left_open {
+            let Some(bracket) = self.writer.bracket_if_open(left.bracket_id)? else {
+                continue; // closed meanwhile by another hook process
+            };
+            if bracket.interaction_id != interaction {
+                continue;
+            }
+            self.writer
+                .close_bracket(bracket.id, "next_event", self.ts_ms, self.event_id)?;
+            let target = match bracket.kind {
+                BracketKind::File => Target::Files(Vec::new()),
+                BracketKind::Shell => Target::Shell {
+                    command: None,
+                    cwd: None,
+                },
+            };
+            let call = ToolCall {
+                tool: bracket.tool_name.clone(),
+                tool_use_id: bracket.tool_use_id.clone(),
+                target,
+            };
+            self.late = Some(bracket.open_event_id);
+            let result = match (&left.file, &left.scan) {
+                (Some(file), _) => match file.content.text() {
+                    Some(after) => {
+                        self.attribute(interaction, &call, file, Before::Bracketed, after)
+                    }
+                    None => Ok(()),
+                },
+                (None, Some(scan)) => self.shell_changes(interaction, &call, &bracket, scan),
+                (None, None) => Ok(()),
+            };
+            self.late = None;
+            result?;
+        }
+        Ok(())
     }
 
     fn pre_tool(&mut self, interaction: &str, call: &ToolCall) -> Result<(), StoreError> {
@@ -348,7 +397,16 @@ impl Step<'_, '_, '_> {
     ) -> Result<(), StoreError> {
         let id = InteractionId::new(interaction);
         // Another interaction's open bracket on the file contests every change seen now.
-        let gap = self.gap_origin(&file.path, Some(interaction))?;
+        let mut gap = self.gap_origin(&file.path, Some(interaction))?;
+        // So does, for a bracket left open, anything else that touched the file meanwhile.
+        if let Some(since) = self.late
+            && matches!(gap, Origin::Human)
+            && self
+                .writer
+                .file_touched_since(&file.path, &file_uri(&file.path), since)?
+        {
+            gap = Origin::Unknown;
+        }
         let mut origin = match gap {
             Origin::Human => Origin::Ai(id.clone()),
             _ => Origin::Unknown,
@@ -572,6 +630,19 @@ impl Step<'_, '_, '_> {
         };
         self.writer
             .close_bracket(bracket.id, "post", self.ts_ms, self.event_id)?;
+        self.shell_changes(interaction, call, &bracket, scan)
+    }
+
+    /// Attributes every file whose content differs between the manifest `bracket` saved before
+    /// a shell command and `scan`, taken after it.
+    fn shell_changes(
+        &mut self,
+        interaction: &str,
+        call: &ToolCall,
+        bracket: &Bracket,
+        scan: &Scan,
+    ) -> Result<(), StoreError> {
+        let root = scan.manifest.root.clone();
         let before: Manifest = match &bracket.manifest {
             Some(hash) => match self.writer.read_blob(hash)? {
                 Some(json) => serde_json::from_slice(&json).unwrap_or_default(),
@@ -775,6 +846,20 @@ fn tracked_from(snapshot: &Snapshot) -> Option<TrackedText> {
         text,
         expand_runs(&snapshot.runs),
     ))
+}
+
+/// The `file://` URI an editor gives the file at `path`, as the language server records it
+/// (`lsp::conv::path_to_uri`'s encoding).
+fn file_uri(path: &str) -> String {
+    let mut uri = String::from("file://");
+    for byte in path.bytes() {
+        if byte.is_ascii_alphanumeric() || b"/-._~!$&'()*+,;=:@".contains(&byte) {
+            uri.push(byte as char);
+        } else {
+            uri.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    uri
 }
 
 /// The agent names `interactions.agent` uses.

@@ -315,6 +315,7 @@ mod tests {
                     manifest: manifest.clone(),
                     texts: Default::default(),
                 }),
+                left_open: Vec::new(),
             };
             let entry = Entry::new(
                 "claude",
