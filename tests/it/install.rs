@@ -520,10 +520,16 @@ fn settings_that_switch_hooks_off_are_reported() {
     let report = sandbox.json(&["codex", "--exe", EXE]);
     let notes = report["notes"].to_string();
     assert!(notes.contains("features.hooks = false"), "{notes}");
+    // Hooks stay off: prodcode only adds the trust of its own hooks (`[hooks.state]`).
+    let config = read(&config);
+    assert!(
+        config.starts_with("model = \"gpt-5\"\n\n[features]\nhooks = false\n\n[hooks.state."),
+        "{config}"
+    );
     assert_eq!(
-        read(&config),
-        "model = \"gpt-5\"\n\n[features]\nhooks = false\n",
-        "config.toml is never written"
+        config.matches("trusted_hash = \"sha256:").count(),
+        6,
+        "{config}"
     );
 }
 
@@ -865,4 +871,46 @@ fn wait_for(log: &Path) -> String {
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
+}
+
+/// Codex skips hooks it has not trusted, silently (issue 12): install records their trust in
+/// `config.toml` as Codex's `/hooks` screen does, uninstall removes it, the rest of the file
+/// stays as it was. (`live_codex.rs` checks that a real Codex then runs them.)
+#[test]
+fn codex_hooks_are_trusted_on_install_and_the_trust_removed_on_uninstall() {
+    let sandbox = Sandbox::new();
+    let hooks = sandbox.user_path(CODEX);
+    let config = hooks.with_file_name("config.toml");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    let mine = "# my settings\nmodel = \"gpt-5\"\n\n[hooks.state.\"/elsewhere/hooks.json:stop:0:0\"]\ntrusted_hash = \"sha256:theirs\"\n";
+    std::fs::write(&config, mine).unwrap();
+    let report = sandbox.json(&["codex", "--exe", EXE]);
+    assert!(
+        report["notes"].to_string().contains("Trust of the 6 hooks"),
+        "{report:#}"
+    );
+    let trusted = read(&config);
+    let table: toml::Table = toml::from_str(&trusted).unwrap();
+    let state = table["hooks"]["state"].as_table().unwrap();
+    let source = hooks.to_string_lossy();
+    let mut keys: Vec<&str> = state.keys().map(String::as_str).collect();
+    keys.sort();
+    let expected: Vec<String> = [
+        "/elsewhere/hooks.json:stop:0:0".to_owned(),
+        format!("{source}:post_tool_use:0:0"),
+        format!("{source}:post_tool_use:1:0"),
+        format!("{source}:pre_tool_use:0:0"),
+        format!("{source}:pre_tool_use:1:0"),
+        format!("{source}:stop:0:0"),
+        format!("{source}:user_prompt_submit:0:0"),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(keys, expected);
+    assert!(trusted.starts_with(mine), "{trusted}");
+    // Installing again changes nothing.
+    sandbox.ok(&["codex", "--exe", EXE]);
+    assert_eq!(read(&config), trusted);
+    sandbox.ok(&["codex", "--uninstall", "--exe", EXE]);
+    assert_eq!(read(&config), mine);
 }

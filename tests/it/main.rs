@@ -10,6 +10,7 @@ mod link;
 mod link_live;
 mod link_random;
 mod live_claude;
+mod live_codex;
 mod live_copilot;
 mod live_gemini;
 mod lsp;

@@ -227,3 +227,31 @@ pub fn gemini_chunk(parts: &[Value]) -> Response {
         }),
     )])
 }
+
+/// The OpenAI Responses API's stream for one response: `items` are output items (`{"type":
+/// "message", "role": "assistant", "content": [{"type": "output_text", "text"}]}` or
+/// `{"type": "function_call", "call_id", "name", "arguments"}`), each sent whole as
+/// `response.output_item.done`, then `response.completed`.
+pub fn openai_response(id: &str, items: &[Value]) -> Response {
+    let mut events = vec![(
+        Some("response.created".to_owned()),
+        serde_json::json!({ "type": "response.created", "response": { "id": id } }),
+    )];
+    for item in items {
+        events.push((
+            Some("response.output_item.done".to_owned()),
+            serde_json::json!({ "type": "response.output_item.done", "item": item }),
+        ));
+    }
+    events.push((
+        Some("response.completed".to_owned()),
+        serde_json::json!({
+            "type": "response.completed",
+            "response": { "id": id, "usage": {
+                "input_tokens": 10, "input_tokens_details": null, "output_tokens": 5,
+                "output_tokens_details": null, "total_tokens": 15
+            } }
+        }),
+    ));
+    Response::Events(events)
+}

@@ -11,6 +11,7 @@
 //! The pure halves (`agents`, `git`'s script edits, `json`) decide; this file does the IO.
 
 mod agents;
+mod codex_trust;
 mod git;
 mod json;
 
@@ -338,6 +339,15 @@ fn run_agent(
     if !request.dry_run {
         commit(&real, file, content.as_deref(), backup.as_deref(), None)?;
     }
+    if agent == Agent::Codex {
+        notes.extend(codex_trust(
+            request,
+            &path,
+            existing.as_deref(),
+            content.as_deref(),
+            &command,
+        )?);
+    }
     Ok(Outcome {
         path,
         command,
@@ -462,6 +472,77 @@ fn run_git(request: &Request, program: &str) -> Result<Outcome, InstallError> {
     Ok(outcome)
 }
 
+/// Records (or, uninstalling, removes) the trust of prodcode's Codex hooks in the user's
+/// `config.toml`, as Codex's `/hooks` screen does: Codex skips hooks it has not trusted, without
+/// a word (`codex_trust`). Returns the notes to print.
+fn codex_trust(
+    request: &Request,
+    hooks_path: &Path,
+    before: Option<&str>,
+    after: Option<&str>,
+    command: &str,
+) -> Result<Vec<String>, InstallError> {
+    let home = match (&request.env.codex_home, &request.env.home) {
+        (Some(dir), _) => dir.clone(),
+        (None, Some(home)) => home.join(".codex"),
+        (None, None) => return Err(InstallError::NoHome),
+    };
+    // How Codex keys the trust of a project's hooks has not been checked against a real Codex:
+    // there the person trusts them.
+    if request.scope == Scope::Project {
+        return Ok(match request.action {
+            Action::Install => vec![
+                "Codex runs a new or changed hook only after you review and trust it: open \
+                 /hooks in Codex in this project and trust prodcode's hooks"
+                    .to_owned(),
+            ],
+            Action::Uninstall => Vec::new(),
+        });
+    }
+    let config = home.join("config.toml");
+    let source = hooks_path.to_string_lossy();
+    let add = match request.action {
+        Action::Install => codex_trust::entries(&source, after.unwrap_or_default(), command),
+        Action::Uninstall => Vec::new(),
+    };
+    let remove: Vec<String> = codex_trust::entries(&source, before.unwrap_or_default(), command)
+        .into_iter()
+        .map(|trust| trust.key)
+        .collect();
+    let real = resolve_symlink(&config)?;
+    let existing = read_text(&real)?.unwrap_or_default();
+    let edited = codex_trust::edit(&existing, &add, &remove);
+    if let Some(text) = &edited
+        && !request.dry_run
+    {
+        if let Some(parent) = real.parent() {
+            std::fs::create_dir_all(parent).map_err(io_error(parent))?;
+        }
+        write_atomic(&real, text, Some(0o600))?;
+    }
+    let mut notes = Vec::new();
+    match request.action {
+        Action::Install => notes.push(format!(
+            "Trust of the {} hooks recorded in {} (`[hooks.state]`, as Codex's /hooks screen \
+             does){}; should Codex still skip them (`prodcode doctor` tells), open /hooks in \
+             Codex and trust them",
+            add.len(),
+            config.display(),
+            if edited.is_none() {
+                ", already there"
+            } else {
+                ""
+            },
+        )),
+        Action::Uninstall if edited.is_some() => notes.push(format!(
+            "Trust of the hooks removed from {}",
+            config.display()
+        )),
+        Action::Uninstall => {}
+    }
+    Ok(notes)
+}
+
 fn install_notes(agent: Agent, scope: Scope) -> Vec<String> {
     let mut notes = Vec::new();
     match agent {
@@ -472,10 +553,6 @@ fn install_notes(agent: Agent, scope: Scope) -> Vec<String> {
         )),
     }
     if agent == Agent::Codex {
-        notes.push(
-            "Codex runs a new or changed hook only after you review and trust it: open /hooks in Codex"
-                .to_owned(),
-        );
         if scope == Scope::Project {
             notes.push(
                 "Codex loads a project's .codex/hooks.json only in a trusted project".to_owned(),
