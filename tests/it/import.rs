@@ -17,6 +17,8 @@ const CLAUDE_GONE: &str = "0d9e8f7a-6b5c-4d3e-8f2a-1b0c9d8e7f6a";
 const CLAUDE_OPTED_OUT: &str = "1e2d3c4b-5a69-4788-9a0b-c1d2e3f4a5b6";
 const CODEX_E: &str = "019a2f10-5c3e-7b21-9d4a-0c1b2a3d4e5f";
 const CODEX_LEGACY: &str = "5b6c7d8e-9f0a-4b1c-8d2e-3f4a5b6c7d8e";
+/// A rollout Codex 0.171 wrote in `tests/it/live_codex.rs`'s scripted turn.
+const CODEX_171: &str = "01a244cf-8c8b-7f72-9cb9-08051ff920d6";
 
 const CLAUDE_SUMMARY: &str = "3 sessions, 5 prompts, 7 edits, 4 skipped: 2 in opted-out repositories, 1 failed edit, 1 malformed line";
 const CODEX_SUMMARY: &str =
@@ -258,6 +260,36 @@ fn log_shows_imported_claude_sessions_with_verbatim_prompts_and_edits() {
     let ids: Vec<Value> = agents.log().iter().map(|i| i["id"].clone()).collect();
     assert_eq!(ids.len(), 3, "{ids:?}");
     assert!(!ids.contains(&json!(format!("claude:{CLAUDE_OPTED_OUT}"))));
+}
+
+/// Codex 0.171's rollouts have no `user_message` event: the prompt is the `UserMessage` item
+/// of `item_completed` (issue 12). Patches went through the shell (`exec_command`).
+#[test]
+fn a_codex_0_171_rollout_gives_its_prompt_model_version_and_patches() {
+    let agents = Agents::new();
+    let rollout = agents.base.join(format!(
+        "agents/codex-0.171/rollout-2026-12-05T06-06-22-{CODEX_171}.jsonl"
+    ));
+    assert_eq!(
+        agents.summary(&["codex", rollout.to_str().unwrap()]),
+        "1 sessions, 1 prompts, 2 edits, 0 skipped"
+    );
+    let session = agents.interaction(&format!("codex:{CODEX_171}"));
+    assert_eq!(session["agent"], "codex");
+    assert_eq!(session["agentVersion"], "0.171.0");
+    assert_eq!(session["model"], "scripted-model");
+    assert_eq!(session["sessionId"], CODEX_171);
+    assert_eq!(session["cwd"], agents.ws.root.to_str().unwrap());
+    assert_eq!(session["branch"], "main");
+    assert_eq!(
+        session["baseCommit"],
+        "aa36e07f65e388499cbd0356d126a84be6aee10a"
+    );
+    assert_eq!(
+        prompts(&session),
+        ["Write calc.py with add, then add sub, and record a version file"]
+    );
+    assert_eq!(edits(&session), [edit("calc.py", 2), edit("calc.py", 4)]);
 }
 
 #[test]

@@ -196,6 +196,8 @@ fn a_real_codex_turn_is_recorded_line_by_line() {
     let interaction = &interactions[0];
     assert_eq!(interaction["agent"], "codex");
     assert_eq!(interaction["model"], MODEL);
+    // No hook payload names Codex's version; the rollout's first line does.
+    assert_eq!(interaction["agentVersion"], "0.171.0");
     assert_eq!(interaction["turns"], 1);
     assert_eq!(interaction["prompts"][0]["text"], prompt);
     assert_eq!(interaction["branch"], "main");
@@ -212,6 +214,23 @@ fn a_real_codex_turn_is_recorded_line_by_line() {
             assert_eq!(row["interactionId"], id.as_str(), "{file}: {blame:#}");
         }
     }
+
+    // The rollout Codex wrote, imported, is the same interaction: no second turn.
+    let import = Command::new(bin())
+        .args(["import", "codex", "--db"])
+        .arg(&ws.db)
+        .env("HOME", &home)
+        .env("CODEX_HOME", &codex_home)
+        .output()
+        .unwrap();
+    assert!(
+        import.status.success(),
+        "{}",
+        String::from_utf8_lossy(&import.stderr)
+    );
+    let log = ws.prodcode_json(&["log", "--json"]);
+    assert_eq!(log["interactions"].as_array().unwrap().len(), 1, "{log:#}");
+    assert_eq!(log["interactions"][0]["turns"], 1, "{log:#}");
 
     // Committed, the lines keep their provenance.
     git(&ws.root, &["add", "-A"]);

@@ -109,6 +109,15 @@ pub fn observe(
     saved: &dyn Fn(&str) -> Option<ContentHash>,
     left_open: &[(Bracket, Option<Manifest>)],
 ) -> Observation {
+    let mut event = event;
+    // Codex's hooks never say its version; the rollout's first line does.
+    if event.agent == "codex"
+        && event.agent_version.is_none()
+        && matches!(event.action, Action::Prompt { .. })
+        && let Some(path) = event.transcript_path.as_deref()
+    {
+        event.agent_version = codex_cli_version(Path::new(path));
+    }
     let repo = event.cwd.as_deref().and_then(repo_seen);
     let mut observation = Observation {
         received_ms,
@@ -219,6 +228,23 @@ fn see_left_open(bracket: &Bracket, manifest: Option<&Manifest>) -> LeftOpen {
             scan: worktree::scan(Path::new(&bracket.path), manifest),
         },
     }
+}
+
+/// The `cli_version` of a Codex rollout's `session_meta`, its first line (read up to 1 MiB: the
+/// line carries the whole system prompt).
+pub fn codex_cli_version(path: &Path) -> Option<String> {
+    use std::io::{BufRead, Read};
+    let file = std::fs::File::open(path).ok()?;
+    let mut line = Vec::new();
+    std::io::BufReader::new(file.take(1 << 20))
+        .read_until(b'\n', &mut line)
+        .ok()?;
+    let value: serde_json::Value = serde_json::from_slice(&line).ok()?;
+    let meta = value.get("payload").unwrap_or(&value);
+    meta.get("cli_version")
+        .and_then(serde_json::Value::as_str)
+        .filter(|version| !version.is_empty())
+        .map(str::to_owned)
 }
 
 fn repo_seen(path: &Path) -> Option<RepoSeen> {

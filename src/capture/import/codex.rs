@@ -49,6 +49,10 @@ struct State {
     /// Patch calls waiting for their output, by `call_id`.
     #[serde(default)]
     pending: BTreeMap<String, PendingPatch>,
+    /// The last prompt taken and the turn it was in, so a rollout that says it twice (a
+    /// `user_message` event and an `item_completed` one) gives one prompt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    last_prompt: Option<(Option<String>, String)>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -138,6 +142,17 @@ impl Reader {
                 model: model.to_owned(),
             });
         }
+    }
+
+    /// Whether `text` is not the prompt just taken in the same turn (`None`: a rollout that
+    /// does not say the turn, where two equal prompts in a row are one).
+    fn first_time(&mut self, turn: Option<&str>, text: &str) -> bool {
+        let current = (turn.map(str::to_owned), text.to_owned());
+        if self.state.last_prompt.as_ref() == Some(&current) {
+            return false;
+        }
+        self.state.last_prompt = Some(current);
+        true
     }
 
     fn prompt(&self, text: String, ts_ms: Option<i64>, number: u64, payload: Value) -> Item {
@@ -353,11 +368,33 @@ impl Transcript for Reader {
                         .get("kind")
                         .and_then(Value::as_str)
                         .is_none_or(|kind| kind == "plain");
+                    let turn = payload.get("turn_id").and_then(Value::as_str);
                     if let Some(text) = payload.get("message").and_then(Value::as_str)
                         && plain
                         && is_typed_prompt(text)
+                        && self.first_time(turn, text)
                     {
                         out.push(self.prompt(text.to_owned(), ts_ms, number, value.clone()));
+                    }
+                }
+                // Codex 0.171 and later: no `user_message`, the prompt is the `UserMessage`
+                // item the turn completed.
+                Some("item_completed")
+                    if payload.pointer("/item/type").and_then(Value::as_str)
+                        == Some("UserMessage") =>
+                {
+                    let text = payload
+                        .pointer("/item/content")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .filter(|part| part.get("type").and_then(Value::as_str) == Some("text"))
+                        .filter_map(|part| part.get("text").and_then(Value::as_str))
+                        .collect::<Vec<_>>()
+                        .join("\n");
+                    let turn = payload.get("turn_id").and_then(Value::as_str);
+                    if is_typed_prompt(&text) && self.first_time(turn, &text) {
+                        out.push(self.prompt(text, ts_ms, number, value.clone()));
                     }
                 }
                 Some("patch_apply_end") => {
@@ -551,6 +588,36 @@ mod read_tests {
                 r#"prompt codex:s9:line:4 "Do it" at Some(2000) in Some("/w") on Some("main")"#,
                 "model gpt-5-codex for s9",
                 r#"prompt codex:s9:line:7 "And more" at Some(3000) in Some("/w") on Some("main")"#,
+            ]
+        );
+    }
+
+    /// Codex 0.171: the prompt is an `item_completed` `UserMessage`; a rollout that also has the
+    /// older `user_message` event for the same turn gives one prompt.
+    #[test]
+    fn prompts_come_from_completed_user_message_items() {
+        let item = |turn: &str, text: &str| {
+            json!({"timestamp": "1970-01-01T00:00:02Z", "type": "event_msg", "payload": {
+                "type": "item_completed", "turn_id": turn,
+                "item": {"type": "UserMessage", "id": "u", "content": [
+                    {"type": "text", "text": text, "text_elements": []}
+                ]}
+            }})
+            .to_string()
+        };
+        let lines = [
+            META.to_owned(),
+            item("t1", "Write calc.py"),
+            r#"{"timestamp":"1970-01-01T00:00:02Z","type":"event_msg","payload":{"type":"user_message","turn_id":"t1","message":"Write calc.py"}}"#.to_owned(),
+            item("t1", "<environment_context>\n<cwd>/w</cwd>\n</environment_context>"),
+            item("t2", "Write calc.py"),
+        ];
+        let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+        assert_eq!(
+            render(&mut reader(), &lines),
+            [
+                r#"prompt codex:s9:line:2 "Write calc.py" at Some(2000) in Some("/w") on Some("main")"#,
+                r#"prompt codex:s9:line:5 "Write calc.py" at Some(2000) in Some("/w") on Some("main")"#,
             ]
         );
     }
