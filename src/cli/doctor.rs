@@ -36,6 +36,7 @@ pub fn run(db: anyhow::Result<PathBuf>, args: Args) -> anyhow::Result<ExitCode> 
 fn check(path: &std::path::Path) -> Value {
     let existed = path.exists();
     let mut problems = Vec::new();
+    let mut warnings: Vec<String> = Vec::new();
     let mut report = json!({
         "databasePath": path,
         "existed": existed,
@@ -69,6 +70,7 @@ fn check(path: &std::path::Path) -> Value {
                 }
                 Err(error) => problems.push(error.to_string()),
             }
+            report["hooks"] = json!(hook_checks(&store, &mut warnings));
             match store.repositories() {
                 Ok(repos) => {
                     report["repositories"] =
@@ -84,7 +86,70 @@ fn check(path: &std::path::Path) -> Value {
     }
     report["ok"] = json!(problems.is_empty());
     report["problems"] = json!(problems);
+    report["warnings"] = json!(warnings);
     report
+}
+
+/// For each agent whose user configuration holds prodcode's hook: when it was installed (the
+/// file's modification time) and when a hook of that agent last recorded a session. Hooks that
+/// have not run since they were installed may be skipped by the agent (Codex runs only hooks it
+/// trusts, silently) or not reached yet: a warning, not a problem.
+fn hook_checks(store: &Store, warnings: &mut Vec<String>) -> Vec<Value> {
+    use crate::capture::install::{self, Action, Agent, Env, Request, Scope};
+    let env = Env::from_process();
+    let mut checks = Vec::new();
+    for agent in Agent::ALL {
+        if agent == Agent::Git {
+            continue;
+        }
+        let request = Request {
+            agent,
+            action: Action::Install,
+            scope: Scope::User,
+            project_dir: std::path::Path::new("."),
+            program: std::path::Path::new("prodcode"),
+            env: &env,
+            dry_run: true,
+        };
+        let Ok(path) = install::config_path(&request) else {
+            continue;
+        };
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        if !text.contains(&format!(" hook {}", agent.name())) {
+            continue;
+        }
+        let installed_ms = std::fs::metadata(&path)
+            .and_then(|meta| meta.modified())
+            .ok()
+            .and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|since| since.as_millis() as i64);
+        let last_ms = store.last_hook_session_ms(agent.name()).ok().flatten();
+        let ran =
+            matches!((installed_ms, last_ms), (Some(installed), Some(last)) if last >= installed);
+        if !ran {
+            let hint = match agent {
+                Agent::Codex => {
+                    ": Codex skips hooks it has not trusted; run `prodcode install codex` again or open /hooks in Codex"
+                }
+                _ => "",
+            };
+            warnings.push(format!(
+                "{}'s hooks in {} have not run since they were installed{hint}",
+                agent.title(),
+                path.display()
+            ));
+        }
+        checks.push(json!({
+            "agent": agent.name(),
+            "config": path,
+            "installedAt": installed_ms.map(crate::clock::format_rfc3339),
+            "lastRunAt": last_ms.map(crate::clock::format_rfc3339),
+            "ranSinceInstall": ran,
+        }));
+    }
+    checks
 }
 
 fn print_human(report: &Value) {
@@ -114,6 +179,9 @@ fn print_human(report: &Value) {
         for repo in repos {
             println!("  {}", repo.as_str().unwrap_or_default());
         }
+    }
+    for warning in report["warnings"].as_array().into_iter().flatten() {
+        println!("warning: {}", warning.as_str().unwrap_or_default());
     }
     for problem in report["problems"].as_array().into_iter().flatten() {
         println!("problem: {}", problem.as_str().unwrap_or_default());

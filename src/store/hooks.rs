@@ -151,6 +151,15 @@ impl Store {
             .optional()?)
     }
 
+    /// When a hook of `agent` (as named on `prodcode hook <agent>`) last recorded a session
+    /// event (`hook_sessions.last_ms`), if ever.
+    pub fn last_hook_session_ms(&self, agent: &str) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT max(last_ms) FROM hook_sessions WHERE agent = ?1")?
+            .query_row([agent], |row| row.get(0))?)
+    }
+
     /// The open brackets of an interaction, oldest first, read outside any write: a hook reads
     /// the files of brackets its session left open (a pre event with no post) before recording.
     pub fn open_brackets_of(&self, interaction_id: &str) -> Result<Vec<Bracket>, StoreError> {

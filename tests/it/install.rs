@@ -914,3 +914,48 @@ fn codex_hooks_are_trusted_on_install_and_the_trust_removed_on_uninstall() {
     sandbox.ok(&["codex", "--uninstall", "--exe", EXE]);
     assert_eq!(read(&config), mine);
 }
+
+/// `prodcode doctor` warns while an agent's installed hooks have not run (a Codex that skips
+/// them, issue 12), and stops once a hook of that agent recorded a session.
+#[test]
+fn doctor_warns_until_installed_hooks_have_run() {
+    let sandbox = Sandbox::new();
+    let db = sandbox.home.join("prodcode.db");
+    sandbox.ok(&["codex", "--exe", EXE]);
+    let doctor = || -> Value {
+        let output = Command::new(bin())
+            .args(["doctor", "--json", "--db"])
+            .arg(&db)
+            .env("HOME", &sandbox.home)
+            .env_remove("CLAUDE_CONFIG_DIR")
+            .env_remove("CODEX_HOME")
+            .env_remove("COPILOT_HOME")
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "a warning is not a failure");
+        serde_json::from_slice(&output.stdout).unwrap()
+    };
+    let report = doctor();
+    let warnings = report["warnings"].to_string();
+    assert!(
+        warnings.contains("Codex CLI's hooks") && warnings.contains("have not run"),
+        "{report:#}"
+    );
+    assert_eq!(report["hooks"][0]["agent"], "codex", "{report:#}");
+    assert_eq!(report["hooks"][0]["ranSinceInstall"], false);
+    // A hook call, as Codex makes it once it runs the hooks.
+    let payload = crate::support::hook_fixture(
+        "codex/0.171/user_prompt_submit.json",
+        &[
+            ("session", "019c-doctor"),
+            ("cwd", sandbox.project.to_str().unwrap()),
+            ("home", sandbox.home.to_str().unwrap()),
+            ("turn", "t1"),
+            ("prompt", "hello"),
+        ],
+    );
+    crate::support::run_hook(&db, &sandbox.project, "codex", &payload);
+    let report = doctor();
+    assert_eq!(report["warnings"], serde_json::json!([]), "{report:#}");
+    assert_eq!(report["hooks"][0]["ranSinceInstall"], true);
+}
