@@ -83,6 +83,20 @@ pub fn respond(main_tool: &str, script: &[Vec<Value>], request: &Request) -> Res
     }
 }
 
+/// Every line of the files the scripted turn of each live test writes (`calc.py` by a write and
+/// an edit, `version.py` by a shell command) is `ai`, of interaction `id`.
+pub fn assert_scripted_lines_are_the_sessions(ws: &Workspace, id: &str) {
+    for (file, lines) in [("calc.py", 6), ("version.py", 1)] {
+        let blame = ws.prodcode_json(&["blame", ws.path(file).to_str().unwrap(), "--json"]);
+        let rows = blame["lines"].as_array().unwrap();
+        assert_eq!(rows.len(), lines, "{blame:#}");
+        for row in rows {
+            assert_eq!(row["class"], "ai", "{file}: {blame:#}");
+            assert_eq!(row["interactionId"], id, "{file}: {blame:#}");
+        }
+    }
+}
+
 /// Runs `command` to its end, killing it after `limit`.
 pub fn run_with_limit(mut command: Command, limit: Duration) -> Output {
     let mut child = command
@@ -192,15 +206,7 @@ fn a_real_claude_code_turn_is_recorded_line_by_line() {
     assert!(id.starts_with("claude:"), "{id}");
 
     // Every line the agent wrote (by Write, Edit, and a shell command) is its own.
-    for (file, lines) in [("calc.py", 6), ("version.py", 1)] {
-        let blame = ws.prodcode_json(&["blame", ws.path(file).to_str().unwrap(), "--json"]);
-        let rows = blame["lines"].as_array().unwrap();
-        assert_eq!(rows.len(), lines, "{blame:#}");
-        for row in rows {
-            assert_eq!(row["class"], "ai", "{file}: {blame:#}");
-            assert_eq!(row["interactionId"], id.as_str(), "{file}: {blame:#}");
-        }
-    }
+    assert_scripted_lines_are_the_sessions(&ws, &id);
 
     // Committed, the lines keep their provenance.
     git(&ws.root, &["add", "-A"]);

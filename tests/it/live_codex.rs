@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::live_claude::run_with_limit;
+use crate::live_claude::{assert_scripted_lines_are_the_sessions, run_with_limit};
 use crate::model_server::{ModelServer, Request, Response, openai_response};
 use crate::support::{Workspace, bin, git, missing, tool_on_path};
 
@@ -205,15 +205,7 @@ fn a_real_codex_turn_is_recorded_line_by_line() {
     assert!(id.starts_with("codex:"), "{id}");
 
     // Every line the agent wrote (two patches through the shell, a shell command) is its own.
-    for (file, lines) in [("calc.py", 6), ("version.py", 1)] {
-        let blame = ws.prodcode_json(&["blame", ws.path(file).to_str().unwrap(), "--json"]);
-        let rows = blame["lines"].as_array().unwrap();
-        assert_eq!(rows.len(), lines, "{blame:#}");
-        for row in rows {
-            assert_eq!(row["class"], "ai", "{file}: {blame:#}");
-            assert_eq!(row["interactionId"], id.as_str(), "{file}: {blame:#}");
-        }
-    }
+    assert_scripted_lines_are_the_sessions(&ws, &id);
 
     // The rollout Codex wrote, imported, is the same interaction: no second turn.
     let import = Command::new(bin())

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::live_claude::{respond, run_with_limit};
+use crate::live_claude::{assert_scripted_lines_are_the_sessions, respond, run_with_limit};
 use crate::model_server::ModelServer;
 use crate::support::{Workspace, bin, missing, tool_on_path};
 
@@ -103,13 +103,5 @@ fn a_real_copilot_cli_turn_is_recorded_line_by_line() {
     assert_eq!(interactions.len(), 1, "{log:#}");
     assert_eq!(interactions[0]["prompts"][0]["text"], prompt);
     let id = interactions[0]["id"].as_str().unwrap().to_owned();
-    for (file, lines) in [("calc.py", 6), ("version.py", 1)] {
-        let blame = ws.prodcode_json(&["blame", ws.path(file).to_str().unwrap(), "--json"]);
-        let rows = blame["lines"].as_array().unwrap();
-        assert_eq!(rows.len(), lines, "{blame:#}");
-        for row in rows {
-            assert_eq!(row["class"], "ai", "{file}: {blame:#}");
-            assert_eq!(row["interactionId"], id.as_str(), "{file}: {blame:#}");
-        }
-    }
+    assert_scripted_lines_are_the_sessions(&ws, &id);
 }

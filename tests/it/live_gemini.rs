@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::live_claude::run_with_limit;
+use crate::live_claude::{assert_scripted_lines_are_the_sessions, run_with_limit};
 use crate::model_server::{ModelServer, Request, Response, gemini_chunk};
 use crate::support::{Workspace, bin, missing, tool_on_path};
 
@@ -146,15 +146,7 @@ fn a_real_gemini_cli_turn_is_recorded_line_by_line() {
     assert_eq!(interactions[0]["agent"], "gemini-cli");
     assert_eq!(interactions[0]["prompts"][0]["text"], prompt);
     let id = interactions[0]["id"].as_str().unwrap().to_owned();
-    for (file, lines) in [("calc.py", 6), ("version.py", 1)] {
-        let blame = ws.prodcode_json(&["blame", ws.path(file).to_str().unwrap(), "--json"]);
-        let rows = blame["lines"].as_array().unwrap();
-        assert_eq!(rows.len(), lines, "{blame:#}");
-        for row in rows {
-            assert_eq!(row["class"], "ai", "{file}: {blame:#}");
-            assert_eq!(row["interactionId"], id.as_str(), "{file}: {blame:#}");
-        }
-    }
+    assert_scripted_lines_are_the_sessions(&ws, &id);
     let conn = rusqlite::Connection::open(&ws.db).unwrap();
     let open: i64 = conn
         .query_row(
