@@ -83,6 +83,42 @@ pub fn respond(main_tool: &str, script: &[Vec<Value>], request: &Request) -> Res
     }
 }
 
+/// The agent's run ended well, having said the script's last words, and what the script asked
+/// for is on disk: the tools really ran.
+pub fn assert_scripted_turn_ran(agent: &str, output: &Output, ws: &Workspace) {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains("Done: calc.py has add and sub."),
+        "{agent}: {stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(ws.path("calc.py")).unwrap(),
+        "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(ws.path("version.py")).unwrap(),
+        "VERSION = 1\n"
+    );
+}
+
+/// Committed and linked, the scripted turn's seven lines are the session's.
+pub fn assert_committed_as_the_sessions_lines(ws: &Workspace) {
+    git(&ws.root, &["add", "-A"]);
+    git(&ws.root, &["commit", "-q", "-m", "calc"]);
+    let linked = crate::support::link(ws);
+    let calc = linked["linked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|commit| commit["summary"] == "calc")
+        .unwrap_or_else(|| panic!("{linked:#}"));
+    assert_eq!(
+        calc["lines"],
+        json!({ "ai": 7, "ai_modified": 0, "human": 0, "untracked": 0 })
+    );
+}
+
 /// Every line of the files the scripted turn of each live test writes (`calc.py` by a write and
 /// an edit, `version.py` by a shell command) is `ai`, of interaction `id`.
 pub fn assert_scripted_lines_are_the_sessions(ws: &Workspace, id: &str) {
@@ -160,21 +196,7 @@ fn a_real_claude_code_turn_is_recorded_line_by_line() {
         .env("DISABLE_AUTOUPDATER", "1")
         .env("DISABLE_ERROR_REPORTING", "1");
     let output = run_with_limit(command, Duration::from_secs(120));
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success() && stdout.contains("Done: calc.py has add and sub."),
-        "claude -p: {stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    // The turn really ran the tools: what the script asked for is on disk.
-    assert_eq!(
-        std::fs::read_to_string(ws.path("calc.py")).unwrap(),
-        "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n"
-    );
-    assert_eq!(
-        std::fs::read_to_string(ws.path("version.py")).unwrap(),
-        "VERSION = 1\n"
-    );
+    assert_scripted_turn_ran("claude -p", &output, &ws);
     // Everything went to the scripted server, with the test's key.
     let requests = server.requests();
     assert!(requests.len() >= 6, "{} requests", requests.len());
@@ -209,19 +231,7 @@ fn a_real_claude_code_turn_is_recorded_line_by_line() {
     assert_scripted_lines_are_the_sessions(&ws, &id);
 
     // Committed, the lines keep their provenance.
-    git(&ws.root, &["add", "-A"]);
-    git(&ws.root, &["commit", "-q", "-m", "calc"]);
-    let linked = crate::support::link(&ws);
-    let calc = linked["linked"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|commit| commit["summary"] == "calc")
-        .unwrap_or_else(|| panic!("{linked:#}"));
-    assert_eq!(
-        calc["lines"],
-        json!({ "ai": 7, "ai_modified": 0, "human": 0, "untracked": 0 })
-    );
+    assert_committed_as_the_sessions_lines(&ws);
 
     // Every bracket the hooks opened was closed: nothing is left waiting.
     let conn = rusqlite::Connection::open(&ws.db).unwrap();

@@ -12,9 +12,12 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::live_claude::{assert_scripted_lines_are_the_sessions, run_with_limit};
+use crate::live_claude::{
+    assert_committed_as_the_sessions_lines, assert_scripted_lines_are_the_sessions,
+    assert_scripted_turn_ran, run_with_limit,
+};
 use crate::model_server::{ModelServer, Request, Response, openai_response};
-use crate::support::{Workspace, bin, git, missing, tool_on_path};
+use crate::support::{Workspace, bin, missing, tool_on_path};
 
 const MODEL: &str = "prodcode-scripted-model";
 const KEY: &str = "sk-scripted-codex";
@@ -122,21 +125,7 @@ fn a_real_codex_turn_is_recorded_line_by_line() {
         .env_remove("OPENAI_BASE_URL")
         .env_remove("CODEX_API_KEY");
     let output = run_with_limit(command, Duration::from_secs(120));
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success() && stdout.contains("Done: calc.py has add and sub."),
-        "codex exec: {stdout}\n{stderr}"
-    );
-    // The turn really ran the tools: what the script asked for is on disk.
-    assert_eq!(
-        std::fs::read_to_string(ws.path("calc.py")).unwrap(),
-        "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n"
-    );
-    assert_eq!(
-        std::fs::read_to_string(ws.path("version.py")).unwrap(),
-        "VERSION = 1\n"
-    );
+    assert_scripted_turn_ran("codex exec", &output, &ws);
     // Everything went to the scripted server, with the test's key; the model had no
     // `apply_patch` tool, only the shell.
     let requests = server.requests();
@@ -225,19 +214,7 @@ fn a_real_codex_turn_is_recorded_line_by_line() {
     assert_eq!(log["interactions"][0]["turns"], 1, "{log:#}");
 
     // Committed, the lines keep their provenance.
-    git(&ws.root, &["add", "-A"]);
-    git(&ws.root, &["commit", "-q", "-m", "calc"]);
-    let linked = crate::support::link(&ws);
-    let calc = linked["linked"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|commit| commit["summary"] == "calc")
-        .unwrap_or_else(|| panic!("{linked:#}"));
-    assert_eq!(
-        calc["lines"],
-        json!({ "ai": 7, "ai_modified": 0, "human": 0, "untracked": 0 })
-    );
+    assert_committed_as_the_sessions_lines(&ws);
 
     // Every bracket was closed: the patches' by the session's next event.
     let brackets: Vec<String> = conn

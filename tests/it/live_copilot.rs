@@ -9,7 +9,10 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::live_claude::{assert_scripted_lines_are_the_sessions, respond, run_with_limit};
+use crate::live_claude::{
+    assert_committed_as_the_sessions_lines, assert_scripted_lines_are_the_sessions,
+    assert_scripted_turn_ran, respond, run_with_limit,
+};
 use crate::model_server::ModelServer;
 use crate::support::{Workspace, bin, missing, tool_on_path};
 
@@ -83,20 +86,7 @@ fn a_real_copilot_cli_turn_is_recorded_line_by_line() {
         .env_remove("GH_TOKEN")
         .env_remove("GITHUB_TOKEN");
     let output = run_with_limit(command, Duration::from_secs(120));
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success() && stdout.contains("Done: calc.py has add and sub."),
-        "copilot -p: {stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert_eq!(
-        std::fs::read_to_string(ws.path("calc.py")).unwrap(),
-        "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n"
-    );
-    assert_eq!(
-        std::fs::read_to_string(ws.path("version.py")).unwrap(),
-        "VERSION = 1\n"
-    );
+    assert_scripted_turn_ran("copilot -p", &output, &ws);
 
     let log = ws.prodcode_json(&["log", "--json"]);
     let interactions = log["interactions"].as_array().unwrap();
@@ -104,4 +94,5 @@ fn a_real_copilot_cli_turn_is_recorded_line_by_line() {
     assert_eq!(interactions[0]["prompts"][0]["text"], prompt);
     let id = interactions[0]["id"].as_str().unwrap().to_owned();
     assert_scripted_lines_are_the_sessions(&ws, &id);
+    assert_committed_as_the_sessions_lines(&ws);
 }

@@ -8,7 +8,10 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::live_claude::{assert_scripted_lines_are_the_sessions, run_with_limit};
+use crate::live_claude::{
+    assert_committed_as_the_sessions_lines, assert_scripted_lines_are_the_sessions,
+    assert_scripted_turn_ran, run_with_limit,
+};
 use crate::model_server::{ModelServer, Request, Response, gemini_chunk};
 use crate::support::{Workspace, bin, missing, tool_on_path};
 
@@ -123,16 +126,7 @@ fn a_real_gemini_cli_turn_is_recorded_line_by_line() {
         .env_remove("GOOGLE_API_KEY")
         .env_remove("GOOGLE_CLOUD_PROJECT");
     let output = run_with_limit(command, Duration::from_secs(120));
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success() && stdout.contains("Done: calc.py has add and sub."),
-        "gemini -p: {stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert_eq!(
-        std::fs::read_to_string(ws.path("version.py")).unwrap(),
-        "VERSION = 1\n"
-    );
+    assert_scripted_turn_ran("gemini -p", &output, &ws);
     assert!(
         server
             .requests()
@@ -147,6 +141,7 @@ fn a_real_gemini_cli_turn_is_recorded_line_by_line() {
     assert_eq!(interactions[0]["prompts"][0]["text"], prompt);
     let id = interactions[0]["id"].as_str().unwrap().to_owned();
     assert_scripted_lines_are_the_sessions(&ws, &id);
+    assert_committed_as_the_sessions_lines(&ws);
     let conn = rusqlite::Connection::open(&ws.db).unwrap();
     let open: i64 = conn
         .query_row(
