@@ -26,6 +26,12 @@ pub struct Config {
     /// `[tools]`: test, diagnostics and format commands and language servers.
     #[serde(default)]
     pub tools: crate::tools::toolbox::ToolsConfig,
+    /// `[agents.NAME]`: agent configurations `prodcode eval --agent NAME` runs.
+    #[serde(default)]
+    pub agents: std::collections::BTreeMap<String, crate::eval::agent::AgentConfig>,
+    /// `[eval]`: how `prodcode eval` grades.
+    #[serde(default)]
+    pub eval: crate::eval::EvalConfig,
 }
 
 #[derive(Clone, PartialEq, Eq, Debug, Default, Deserialize)]

@@ -11,6 +11,7 @@ pub mod clock;
 pub mod config;
 pub mod curate;
 pub mod demo;
+pub mod eval;
 pub mod git;
 pub mod linediff;
 pub mod link;

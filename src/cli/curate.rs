@@ -113,7 +113,7 @@ pub fn run(db: &Path, args: Args) -> anyhow::Result<ExitCode> {
         main: args.main.clone(),
     };
     drop(repo);
-    stop_runs_on_signal();
+    stop_runs_on_signal("curate");
     let terminal = !args.json && std::io::stderr().is_terminal();
     let bar = terminal.then(|| {
         let bar = indicatif::ProgressBar::with_draw_target(
@@ -162,10 +162,10 @@ pub fn run(db: &Path, args: Args) -> anyhow::Result<ExitCode> {
 /// On Ctrl-C or `SIGTERM`, kills the test runs in progress (each runs in a process group of its
 /// own, which the terminal's signal does not reach) and exits 130. What was decided so far is
 /// saved; the next run resumes from it.
-fn stop_runs_on_signal() {
+pub(super) fn stop_runs_on_signal(command: &'static str) {
     let spawned = std::thread::Builder::new()
-        .name("prodcode-curate-signals".to_owned())
-        .spawn(|| {
+        .name("prodcode-signals".to_owned())
+        .spawn(move || {
             let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
                 .enable_io()
                 .build()
@@ -183,13 +183,13 @@ fn stop_runs_on_signal() {
                     _ = terminate.recv() => {}
                 }
                 crate::tools::exec::kill_running();
-                eprintln!("prodcode curate: stopped; the next run resumes where this one was");
+                eprintln!("prodcode {command}: stopped; the next run resumes where this one was");
                 std::process::exit(130);
             });
         });
     if let Err(error) = spawned {
         tracing::warn!(
-            "cannot watch for Ctrl-C ({error}); test runs may outlive an interrupted curate"
+            "cannot watch for Ctrl-C ({error}); test runs may outlive an interrupted {command}"
         );
     }
 }

@@ -7,6 +7,7 @@ mod blame;
 mod curate;
 mod demo;
 mod doctor;
+mod eval;
 mod export;
 mod hook;
 mod import;
@@ -14,6 +15,7 @@ mod install;
 mod link;
 mod log;
 mod mcp;
+mod report;
 mod stats;
 mod tool;
 pub mod toolbox;
@@ -85,6 +87,10 @@ pub enum Command {
     Doctor(doctor::Args),
     /// Turn landed single-turn interactions into benchmark tasks with stable fail-to-pass tests
     Curate(curate::Args),
+    /// Run agents on curated tasks in sealed workspaces and grade them by the tasks' tests
+    Eval(eval::Args),
+    /// Solve rates with 95% intervals, pass@k, cost and tool use of an evaluation's runs
+    Report(report::Args),
     /// Run the whole pipeline on a generated sample repository and show the result
     Demo(demo::Args),
 }
@@ -166,6 +172,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Verify(args) => verify::run(&db_path(db)?, args),
         Command::Doctor(args) => doctor::run(db_path(db), args),
         Command::Curate(args) => curate::run(&db_path(db)?, args),
+        Command::Eval(args) => eval::run(db, args),
+        Command::Report(args) => report::run(args),
         Command::Demo(args) => demo::run(db, args),
     }
 }

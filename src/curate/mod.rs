@@ -960,7 +960,7 @@ fn heavy_stages(
             None,
         ));
     };
-    isolate(&mut runner, workspace);
+    runner::isolate(&mut runner, workspace.scratch.root(), &workspace.target_dir);
     let change = ChangeFiles {
         tests: &test_paths,
         solution: &solution_paths,
@@ -1221,33 +1221,6 @@ fn select_tests(
     discovery::Selection::Targets(targets)
 }
 
-/// Build output outside the work tree, and the work tree's code ahead of an installed copy.
-fn isolate(runner: &mut Runner, workspace: &Workspace) {
-    match runner.kind {
-        RunnerKind::CargoTest | RunnerKind::CargoNextest => runner.env.push((
-            "CARGO_TARGET_DIR".to_owned(),
-            workspace.target_dir.to_string_lossy().into_owned(),
-        )),
-        _ if matches!(runner.kind.name(), "pytest" | "unittest") => {
-            let root = workspace.scratch.root();
-            let mut paths = vec![root.to_path_buf()];
-            if root.join("src").is_dir() {
-                paths.push(root.join("src"));
-            }
-            if let Ok(joined) = std::env::join_paths(paths) {
-                runner.env.push((
-                    "PYTHONPATH".to_owned(),
-                    joined.to_string_lossy().into_owned(),
-                ));
-            }
-            runner
-                .env
-                .push(("PYTHONDONTWRITEBYTECODE".to_owned(), "1".to_owned()));
-        }
-        _ => {}
-    }
-}
-
 /// Cargo builds every test binary before it runs any: one binary that does not compile before
 /// the solution (its test calls a function the solution adds) leaves the whole run empty. The
 /// tests missing from such a run are run again binary by binary, so tests of binaries that do
@@ -1459,7 +1432,7 @@ fn repo_name(root: &Path) -> String {
 }
 
 /// A directory name for a repository's scratch clones: its name and a hash of its path.
-fn repo_key(root: &Path) -> String {
+pub(crate) fn repo_key(root: &Path) -> String {
     let hash = sha256_hex(root.to_string_lossy().as_bytes());
     format!("{}-{}", repo_name(root), &hash[..12])
 }

@@ -24,7 +24,7 @@ pub use cli::{
 pub use history::{
     BlameLine, ChangeKind, CommitChanges, CommitInfo, FileChange, GitError, ReflogEntry, Repo,
 };
-pub use scratch::{Backout, Scratch};
+pub use scratch::{Backout, ChangedPath, RunWorkspace, Scratch};
 pub use watch::{RefWatcher, watch_refs};
 
 use std::path::{Path, PathBuf};

@@ -176,6 +176,242 @@ impl Scratch {
         run(command, Some(patch.as_bytes())).map(drop)
     }
 
+    /// Commits the work tree's files (everything `git add --all` takes) as a commit with no
+    /// parent, dated `at_seconds`, and points `refs/prodcode/<name>` at it: a history that holds
+    /// this one tree and nothing else. The same tree and date give the same id.
+    pub fn root_commit(
+        &self,
+        name: &str,
+        message: &str,
+        at_seconds: i64,
+    ) -> Result<String, GitError> {
+        self.git(&["add", "--all", "--", "."])?;
+        let tree = self.git(&["write-tree"])?;
+        let tree = String::from_utf8_lossy(&tree).trim().to_owned();
+        let date = format!("@{at_seconds} +0000");
+        let mut command = self.command();
+        command
+            .args(["commit-tree", &tree, "-m"])
+            .arg(message)
+            .env("GIT_AUTHOR_DATE", &date)
+            .env("GIT_COMMITTER_DATE", &date);
+        let sha = String::from_utf8_lossy(&run(command, None)?)
+            .trim()
+            .to_owned();
+        self.git(&["update-ref", &format!("refs/prodcode/{name}"), &sha])?;
+        Ok(sha)
+    }
+
+    /// Points `refs/prodcode/<name>` at `sha`, so a workspace can be cloned from it.
+    pub fn mark(&self, name: &str, sha: &str) -> Result<(), GitError> {
+        self.git(&["update-ref", &format!("refs/prodcode/{name}"), sha])
+            .map(drop)
+    }
+
+    fn command(&self) -> Command {
+        let mut command = base_command();
+        command.arg("-C").arg(&self.dir);
+        command
+    }
+
+    fn git(&self, args: &[&str]) -> Result<Vec<u8>, GitError> {
+        let mut command = self.command();
+        command.args(args);
+        run(command, None)
+    }
+}
+
+/// An evaluation run's workspace: a repository of its own, made from a scratch clone's
+/// `refs/prodcode/<name>`, where an agent works and its change is then graded.
+///
+/// Sealed (the default), it is a new repository that fetched that one ref, whose commit has no
+/// parent: its objects hold the base tree and nothing else, so `git log -p` cannot show the
+/// solution. Unsealed, it is a shared clone of the scratch clone, with the whole history.
+#[derive(Clone, Debug)]
+pub struct RunWorkspace {
+    dir: PathBuf,
+    base: String,
+}
+
+/// One path an agent's change touched, as `git diff --name-status` says.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct ChangedPath {
+    /// `A`dded, `M`odified, `D`eleted, `T`ype changed.
+    pub status: char,
+    pub path: String,
+}
+
+impl RunWorkspace {
+    /// Makes the workspace at `dir` (which must not exist yet) from `refs/prodcode/<name>` of
+    /// `scratch`, checked out on a branch `main`.
+    pub fn create(
+        scratch: &Scratch,
+        name: &str,
+        dir: &Path,
+        sealed: bool,
+    ) -> Result<RunWorkspace, GitError> {
+        let refname = format!("refs/prodcode/{name}");
+        let base = scratch.resolve(&refname)?;
+        if let Some(parent) = dir.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|error| GitError::Read(format!("{}: {error}", parent.display())))?;
+        }
+        if sealed {
+            let mut init = base_command();
+            init.args(["init", "--quiet", "--initial-branch=main", "--"])
+                .arg(dir);
+            run(init, None)?;
+            let workspace = RunWorkspace {
+                dir: dir.to_path_buf(),
+                base: base.clone(),
+            };
+            let mut fetch = workspace.command();
+            fetch
+                .args([
+                    "fetch",
+                    "--quiet",
+                    "--no-tags",
+                    "--no-write-fetch-head",
+                    "--update-head-ok",
+                    "--",
+                ])
+                .arg(scratch.root())
+                .arg(format!("{refname}:refs/heads/main"));
+            run(fetch, None)?;
+            workspace.git(&["checkout", "--quiet", "--force", "main", "--"])?;
+            workspace.identify()?;
+            return Ok(workspace);
+        }
+        let mut clone = base_command();
+        clone
+            .args(["clone", "--quiet", "--shared", "--no-checkout", "--"])
+            .arg(scratch.root())
+            .arg(dir);
+        run(clone, None)?;
+        let workspace = RunWorkspace {
+            dir: dir.to_path_buf(),
+            base: base.clone(),
+        };
+        workspace.git(&["checkout", "--quiet", "--force", "-B", "main", &base, "--"])?;
+        workspace.identify()?;
+        Ok(workspace)
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.dir
+    }
+
+    /// An identity of the workspace's own, so an agent that commits its work can.
+    fn identify(&self) -> Result<(), GitError> {
+        self.git(&["config", "user.name", "prodcode eval"])?;
+        self.git(&["config", "user.email", "eval@prodcode.invalid"])?;
+        Ok(())
+    }
+
+    /// The commit the agent started from.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// Everything that differs from the base now, new files included (ignored files are not
+    /// part of a change), as a patch `git apply` reads; staged in the workspace's own index.
+    pub fn change(&self) -> Result<String, GitError> {
+        self.git(&["add", "--all", "--", "."])?;
+        let out = self.git(&[
+            "diff",
+            "--cached",
+            "--binary",
+            "--full-index",
+            "--no-color",
+            "--no-ext-diff",
+            "--no-renames",
+            "--src-prefix=a/",
+            "--dst-prefix=b/",
+            &self.base,
+            "--",
+        ])?;
+        Ok(String::from_utf8_lossy(&out).into_owned())
+    }
+
+    /// The paths that differ from the base now (after [`change`](Self::change) staged them).
+    pub fn changed_paths(&self) -> Result<Vec<ChangedPath>, GitError> {
+        self.git(&["add", "--all", "--", "."])?;
+        let out = self.git(&[
+            "diff",
+            "--cached",
+            "--name-status",
+            "-z",
+            "--no-renames",
+            &self.base,
+            "--",
+        ])?;
+        let parts = split_z(&out);
+        Ok(parts
+            .chunks(2)
+            .filter_map(|pair| match pair {
+                [status, path] => Some(ChangedPath {
+                    status: status.chars().next().unwrap_or('M'),
+                    path: path.clone(),
+                }),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// Puts `paths` back as they are in the base: files the base has are restored, others are
+    /// removed.
+    pub fn restore(&self, paths: &[String]) -> Result<(), GitError> {
+        for path in paths {
+            let literal = format!(":(literal){path}");
+            if self
+                .git(&["cat-file", "-e", &format!("{}:{path}", self.base)])
+                .is_ok()
+            {
+                self.git(&["checkout", "--quiet", &self.base, "--", &literal])?;
+            } else {
+                let _ = self.git(&[
+                    "rm",
+                    "--quiet",
+                    "--cached",
+                    "--ignore-unmatch",
+                    "-r",
+                    "--",
+                    &literal,
+                ]);
+                let full = self.dir.join(path);
+                let _ = std::fs::remove_file(&full).or_else(|_| std::fs::remove_dir_all(&full));
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies `patch` to the work tree and index.
+    pub fn apply(&self, patch: &str) -> Result<(), GitError> {
+        if patch.is_empty() {
+            return Ok(());
+        }
+        let mut command = self.command();
+        command.args(["apply", "--index", "--whitespace=nowarn", "-"]);
+        run(command, Some(patch.as_bytes())).map(drop)
+    }
+
+    /// The files of the base commit.
+    pub fn base_files(&self) -> Result<Vec<String>, GitError> {
+        let out = self.git(&["ls-tree", "-r", "-z", "--name-only", &self.base])?;
+        Ok(split_z(&out))
+    }
+
+    /// How many commits the workspace's history holds (1 when sealed).
+    pub fn history_len(&self) -> Result<usize, GitError> {
+        let out = self.git(&["rev-list", "--count", "--all"])?;
+        Ok(String::from_utf8_lossy(&out).trim().parse().unwrap_or(0))
+    }
+
+    /// Whether `sha` is an object this workspace can read.
+    pub fn has_object(&self, sha: &str) -> bool {
+        self.git(&["cat-file", "-e", sha]).is_ok()
+    }
+
     fn command(&self) -> Command {
         let mut command = base_command();
         command.arg("-C").arg(&self.dir);

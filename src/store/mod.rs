@@ -29,6 +29,7 @@
 mod chain;
 mod commits;
 mod curation;
+mod eval_runs;
 pub mod hooks;
 mod imports;
 mod queries;
@@ -54,6 +55,7 @@ pub use commits::{
     NewFingerprint,
 };
 pub use curation::{CurationInteraction, MainCommitLines};
+pub use eval_runs::NewEvalRun;
 pub use imports::{ImportFile, NewImportKey};
 pub use reports::{CommitReport, InteractionInfo, LandedInteraction, LandedLines, Landing};
 pub use schema::SCHEMA_VERSION;

@@ -3,6 +3,7 @@
 
 mod cli;
 mod curate;
+mod eval;
 mod hooks;
 mod import;
 mod install;

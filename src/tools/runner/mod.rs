@@ -329,6 +329,34 @@ pub fn detect(root: &Path, config: Option<&RunnerConfig>) -> Option<Runner> {
     python::detect(root)
 }
 
+/// Sets `runner` up to run the work tree at `root` from a place of prodcode's: build output in
+/// `target_dir` (outside the work tree, so checkouts never discard it), and the work tree's
+/// Python code ahead of an installed copy of the same package.
+pub fn isolate(runner: &mut Runner, root: &Path, target_dir: &Path) {
+    match runner.kind {
+        RunnerKind::CargoTest | RunnerKind::CargoNextest => runner.env.push((
+            "CARGO_TARGET_DIR".to_owned(),
+            target_dir.to_string_lossy().into_owned(),
+        )),
+        RunnerKind::Pytest | RunnerKind::Unittest => {
+            let mut paths = vec![root.to_path_buf()];
+            if root.join("src").is_dir() {
+                paths.push(root.join("src"));
+            }
+            if let Ok(joined) = std::env::join_paths(paths) {
+                runner.env.push((
+                    "PYTHONPATH".to_owned(),
+                    joined.to_string_lossy().into_owned(),
+                ));
+            }
+            runner
+                .env
+                .push(("PYTHONDONTWRITEBYTECODE".to_owned(), "1".to_owned()));
+        }
+        _ => {}
+    }
+}
+
 /// Runs `runner` in `root` on `targets` (packages, paths or files, as the runner understands
 /// them; all tests when empty) and `names`, killing it after `timeout`.
 ///
