@@ -80,8 +80,14 @@ const CLAUDE: &[&str] = &[
     "--output-format",
     "stream-json",
     "--verbose",
+    // Edits, the shell and prodcode's tools are allowed; nothing is bypassed (Claude Code
+    // refuses `bypassPermissions` to root, and an evaluation needs no more than this).
     "--permission-mode",
-    "bypassPermissions",
+    "acceptEdits",
+    "--allowedTools",
+    "Bash Edit Write MultiEdit NotebookEdit Read Glob Grep LS TodoWrite mcp__prodcode",
+    // `--mcp-config` and `--allowedTools` take several values: `--` ends them.
+    "--",
     "{prompt}",
 ];
 
@@ -209,12 +215,16 @@ pub fn command_line(
             TraceFormat::Codex => values.codex_overrides.to_vec(),
             TraceFormat::None => Vec::new(),
         };
-        // Before the prompt when it is the last word, so option parsers still see the flags.
-        let at = if argv.last().is_some_and(|word| word.contains("{prompt}")) {
+        // Before the prompt when it is the last word (and before a `--` that ends the
+        // options), so option parsers still see the flags.
+        let mut at = if argv.last().is_some_and(|word| word.contains("{prompt}")) {
             words.len() - 1
         } else {
             words.len()
         };
+        if at > 0 && argv.get(at - 1).is_some_and(|word| word == "--") {
+            at -= 1;
+        }
         words.splice(at..at, extra);
     }
     words
@@ -309,6 +319,7 @@ mod tests {
             .position(|word| word == "--mcp-config")
             .unwrap();
         assert_eq!(words[at + 1], "/r/mcp.json");
+        assert_eq!(words[at + 2], "--");
         assert_eq!(words.last().unwrap(), values().prompt);
         let basic = command_line(&argv, trace, false, &values());
         assert!(!basic.contains(&"--mcp-config".to_owned()));

@@ -430,17 +430,18 @@ pub fn shell_kind(command: &str) -> ToolKind {
     if checks {
         return ToolKind::Validate;
     }
+    // The first word that is a program, past shell wrappers (`/bin/bash -lc '…'`), `cd`,
+    // `env` and variable assignments.
     let first = words
         .iter()
+        .map(|word| word.rsplit('/').next().unwrap_or(word))
         .find(|word| {
             !word.contains('=')
-                && **word != "cd"
-                && **word != "bash"
-                && **word != "-lc"
-                && **word != "sh"
-                && **word != "-c"
+                && !matches!(
+                    *word,
+                    "bash" | "sh" | "zsh" | "-lc" | "-c" | "-l" | "cd" | "env"
+                )
         })
-        .map(|word| word.rsplit('/').next().unwrap_or(word))
         .unwrap_or("");
     match first {
         "cat" | "head" | "tail" | "less" | "more" | "nl" | "wc" | "bat" => ToolKind::Read,
@@ -472,6 +473,7 @@ mod tests {
             ("rg -n clamp", ToolKind::Search),
             ("git grep clamp", ToolKind::Search),
             ("git log -p", ToolKind::Shell),
+            ("/bin/bash -lc 'cat calc/ops.py'", ToolKind::Read),
             ("python3 script.py", ToolKind::Shell),
         ] {
             assert_eq!(shell_kind(command), kind, "{command}");

@@ -102,7 +102,7 @@ fn ok(output: Output, what: &str) -> String {
 }
 
 /// A Python project with two landed single-turn sessions, curated into two tasks.
-fn curated() -> Option<(Workspace, PathBuf)> {
+pub(crate) fn curated() -> Option<(Workspace, PathBuf)> {
     if crate::support::tool_on_path("pytest").is_none() {
         crate::support::missing("pytest");
         return None;

@@ -13,6 +13,7 @@ mod link_random;
 mod live_claude;
 mod live_codex;
 mod live_copilot;
+mod live_eval;
 mod live_gemini;
 mod lsp;
 mod mcp;
