@@ -170,12 +170,99 @@ pub fn run(config: &DemoConfig, say: &mut dyn FnMut(&str)) -> anyhow::Result<Dem
         "committed the session's work as {}",
         commit.trim()
     ));
+
+    hook_session(config, &repo, say)?;
     Ok(DemoOutcome {
         repo: repo.clone(),
         files: vec![calc, test_calc],
         commit: commit.trim().to_owned(),
     })
 }
+
+const STATS_PROMPT: &str =
+    "Add a stats.py module with mean(values) that raises ValueError for an empty list, with tests.";
+
+const STATS: &str = "\"\"\"Statistics.\"\"\"\n\n\ndef mean(values):\n    if not values:\n        raise ValueError(\"mean of nothing\")\n    return sum(values) / len(values)\n";
+
+const TEST_STATS: &str = "import unittest\n\nfrom stats import mean\n\n\nclass TestStats(unittest.TestCase):\n    def test_mean(self):\n        self.assertEqual(mean([1, 2, 3]), 2)\n        with self.assertRaises(ValueError):\n            mean([])\n";
+
+/// A second session, through the agent hook path (`prodcode hook claude`, as Claude Code calls
+/// it), on a branch that is then squash-merged into main.
+fn hook_session(config: &DemoConfig, repo: &Path, say: &mut dyn FnMut(&str)) -> anyhow::Result<()> {
+    git(repo, &["checkout", "-q", "-b", "stats"])?;
+    let session = "demo-stats-session";
+    let cwd = repo.to_string_lossy().into_owned();
+    let hook = |payload: Value| -> anyhow::Result<()> {
+        let mut child = Command::new(&config.exe)
+            .args(["hook", "claude"])
+            .env("PRODCODE_DB", &config.db)
+            .current_dir(repo)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("cannot run `prodcode hook claude`")?;
+        if let Some(mut stdin) = child.stdin.take() {
+            std::io::Write::write_all(&mut stdin, payload.to_string().as_bytes())?;
+        }
+        child.wait()?;
+        Ok(())
+    };
+    let common =
+        |event: &str| json!({ "session_id": session, "cwd": cwd, "hook_event_name": event });
+    let with = |mut value: Value, extra: Value| {
+        if let (Some(map), Some(extra)) = (value.as_object_mut(), extra.as_object()) {
+            map.extend(extra.clone());
+        }
+        value
+    };
+    hook(with(
+        common("SessionStart"),
+        json!({ "source": "startup", "model": "scripted" }),
+    ))?;
+    hook(with(
+        common("UserPromptSubmit"),
+        json!({ "prompt": STATS_PROMPT }),
+    ))?;
+    for (name, content) in [("stats.py", STATS), ("test_stats.py", TEST_STATS)] {
+        let path = repo.join(name).to_string_lossy().into_owned();
+        let input = json!({ "file_path": path, "content": content });
+        let id = format!("toolu_demo_{name}");
+        hook(with(
+            common("PreToolUse"),
+            json!({ "tool_name": "Write", "tool_input": input, "tool_use_id": id }),
+        ))?;
+        std::fs::write(repo.join(name), content)?;
+        hook(with(
+            common("PostToolUse"),
+            json!({ "tool_name": "Write", "tool_input": input, "tool_use_id": id,
+                    "tool_response": { "type": "create", "filePath": path, "content": content } }),
+        ))?;
+    }
+    hook(with(common("Stop"), json!({ "stop_hook_active": false })))?;
+    say(
+        "an agent wrote stats.py and its tests on a branch (prodcode hook claude: prompt, writes, stop)",
+    );
+    git(repo, &["add", "."])?;
+    git(repo, &["commit", "-q", "-m", "Add stats.mean"])?;
+    git(repo, &["checkout", "-q", "main"])?;
+    git(repo, &["merge", "-q", "--squash", "stats"])?;
+    git(repo, &["commit", "-q", "-m", "Add stats.mean (#2)"])?;
+    say("the branch landed on main as one squash commit");
+    Ok(())
+}
+
+/// The demo's imperfect agent: it solves the divide task and gets the mean task wrong (it never
+/// divides), so the evaluation has something to tell apart.
+pub const DEMO_AGENT: &str = r#"import sys
+prompt = sys.argv[1]
+if "divide" in prompt:
+    with open("calc.py", "a") as f:
+        f.write("\n\ndef divide(a, b):\n    if b == 0:\n        raise ValueError(\"cannot divide by zero\")\n    return a / b\n")
+else:
+    with open("stats.py", "w") as f:
+        f.write("def mean(values):\n    return sum(values)\n")
+"#;
 
 fn git(repo: &Path, args: &[&str]) -> anyhow::Result<String> {
     let output = Command::new("git")

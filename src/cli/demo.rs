@@ -79,10 +79,61 @@ pub fn run(db: Option<PathBuf>, args: Args) -> anyhow::Result<ExitCode> {
     let report = crate::curate::curate(&store, &options, &|_| {})
         .context("cannot curate the sample repository")?;
     super::curate::print_human(&report, true);
+
+    // The evaluation: the built-in noop and gold agents and a scripted imperfect one, each run
+    // twice on every task in sealed workspaces, then the report.
+    let agent_script = dir.with_extension("agent.py");
+    std::fs::write(&agent_script, crate::demo::DEMO_AGENT)
+        .with_context(|| format!("cannot write {}", agent_script.display()))?;
+    let runs = dir.with_extension("eval");
+    let scripted = format!("scripted=python3 {} {{prompt}}", agent_script.display());
     println!(
-        "\nThe sample repository is {} and the database {}.",
+        "\n$ prodcode eval --tasks {} --agent noop --agent gold --agent '{scripted}' --runs 2 --out {}",
+        out.display(),
+        runs.display()
+    );
+    let agents = ["noop", "gold", scripted.as_str()]
+        .iter()
+        .map(|spec| crate::eval::agent::parse(spec, &Default::default()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(anyhow::Error::msg)?;
+    let options = crate::eval::Options {
+        tasks: out.clone(),
+        out: runs.clone(),
+        agents,
+        runs: 2,
+        jobs: 1,
+        harnesses: vec![crate::eval::Harness::Basic],
+        contexts: vec![crate::eval::ContextFiles::Keep],
+        timeout: std::time::Duration::from_secs(60),
+        test_timeout: Some(std::time::Duration::from_secs(120)),
+        sealed: true,
+        keep_workspaces: false,
+        only: Vec::new(),
+        config: Default::default(),
+        prodcode: std::env::current_exe().context("cannot find the prodcode binary")?,
+        db: Some(db.clone()),
+        cache: dir.with_extension("cache"),
+    };
+    let summary = crate::eval::eval(&options, &|progress| {
+        if let crate::eval::Progress::Finished { result, .. } = progress {
+            println!("  {}: {:?}", result.run_id, result.outcome);
+        }
+    })
+    .context("cannot evaluate the sample tasks")?;
+    let report = crate::eval::report::build(&summary.results, Vec::new(), None);
+    let html = runs.join("report.html");
+    std::fs::write(&html, crate::eval::report::html(&report))
+        .with_context(|| format!("cannot write {}", html.display()))?;
+    println!("\n$ prodcode report {}\n", runs.display());
+    print!("{}", crate::eval::report::markdown(&report));
+    println!(
+        "\nThe sample repository is {} and the database {}.\nThe report is {} (open it in a browser).\nNext: prodcode stats --repo {}, or prodcode eval --tasks {} --agent claude",
         outcome.repo.display(),
-        db.display()
+        db.display(),
+        html.display(),
+        outcome.repo.display(),
+        out.display()
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -407,8 +407,14 @@ pub fn markdown(report: &Report) -> String {
             group.mean_agent_seconds,
         ));
     }
-    out.push_str("\n## Cost and tokens\n\n| agent / harness / context | input tokens / run | cached / run | output / run | cost / run | cost / solved task |\n|---|---:|---:|---:|---:|---:|\n");
-    for group in &report.groups {
+    let traced = report
+        .groups
+        .iter()
+        .any(|group| group.tokens_per_task.is_some());
+    if traced {
+        out.push_str("\n## Cost and tokens\n\n| agent / harness / context | input tokens / run | cached / run | output / run | cost / run | cost / solved task |\n|---|---:|---:|---:|---:|---:|\n");
+    }
+    for group in report.groups.iter().filter(|_| traced) {
         let tokens = group.tokens_per_task;
         let money = |value: Option<f64>| value.map_or("–".to_owned(), |v| format!("${v:.4}"));
         out.push_str(&format!(
@@ -421,14 +427,17 @@ pub fn markdown(report: &Report) -> String {
             money(group.cost_per_solved),
         ));
     }
-    out.push_str("\n## Tool use (% of calls)\n\n| agent / harness / context | calls |");
-    for kind in ToolKind::ALL {
-        out.push_str(&format!(" {} |", kind.name()));
+    let called = report.groups.iter().any(|group| group.tool_calls > 0);
+    if called {
+        out.push_str("\n## Tool use (% of calls)\n\n| agent / harness / context | calls |");
+        for kind in ToolKind::ALL {
+            out.push_str(&format!(" {} |", kind.name()));
+        }
+        out.push_str("\n|---|---:|");
+        out.push_str(&"---:|".repeat(ToolKind::ALL.len()));
+        out.push('\n');
     }
-    out.push_str("\n|---|---:|");
-    out.push_str(&"---:|".repeat(ToolKind::ALL.len()));
-    out.push('\n');
-    for group in &report.groups {
+    for group in report.groups.iter().filter(|_| called) {
         out.push_str(&format!("| {} | {} |", group.label, group.tool_calls));
         for kind in ToolKind::ALL {
             let share = group.tool_use.get(kind.name()).copied().unwrap_or(0.0);

@@ -253,9 +253,19 @@ fn demo_runs_the_pipeline_on_a_generated_repository() {
     // The session's commit became a task: its new test fails without divide() and passes
     // with it.
     assert!(stdout.contains("kept    sample__"), "{stdout}");
-    assert!(stdout.contains("1 task(s)"), "{stdout}");
+    // So did the hook session's, which landed by a squash merge.
+    assert!(stdout.contains("2 task(s)"), "{stdout}");
     let tasks = std::fs::read_to_string(dir.path().join("sample.tasks/tasks.jsonl")).unwrap();
-    let task: Value = serde_json::from_str(tasks.lines().next().unwrap()).unwrap();
+    let task: Value = tasks
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap())
+        .find(|task| {
+            task["problem_statement"]
+                .as_str()
+                .unwrap()
+                .contains("divide")
+        })
+        .unwrap();
     // Ids are unittest's or pytest's, whichever the machine runs the project's tests with.
     let f2p = task["FAIL_TO_PASS"].as_array().unwrap();
     assert!(
@@ -266,7 +276,18 @@ fn demo_runs_the_pipeline_on_a_generated_repository() {
         "{task:#}"
     );
     let log = crate::support::git(&repo, &["log", "--oneline"]);
-    assert_eq!(log.lines().count(), 2, "{log}");
+    assert_eq!(log.lines().count(), 3, "{log}");
+    // The evaluation: noop solves nothing, gold everything, the scripted agent one task of two
+    // in both of its runs.
+    for row in [
+        "| noop / basic / keep | 2 | 4 | 0 | 0.0% |",
+        "| gold / basic / keep | 2 | 4 | 4 | 100.0% |",
+        "| scripted / basic / keep | 2 | 4 | 2 | 50.0% |",
+    ] {
+        assert!(stdout.contains(row), "{row}\n{stdout}");
+    }
+    assert!(dir.path().join("sample.eval/report.html").is_file());
+    assert!(stdout.contains("Next: prodcode stats"), "{stdout}");
     // The demo recorded into its own database, beside the repository.
     assert!(dir.path().join("sample.db").exists());
 }
