@@ -3,7 +3,7 @@
 //!
 //! [`redact`] finds the secrets developers paste into prompts (and agents put into tool calls)
 //! and replaces each with `[REDACTED:<kind>]`: cloud and SaaS credentials with a recognisable
-//! shape (AWS, GitHub, GitLab, OpenAI, Anthropic, Google, Slack, Stripe), JSON Web Tokens, PEM
+//! shape (AWS, GitHub, GitLab, OpenAI, Anthropic, Google, Slack, Stripe, npm), JSON Web Tokens, PEM
 //! private keys, passwords in URLs (`scheme://user:pass@host`), bearer tokens, and random-looking
 //! values assigned to a name that says it is secret (`api_key=…`, `"token": "…"`,
 //! `password: …`). It is a hand-written scanner rather than a regex set: a hook pays for it on
@@ -21,6 +21,8 @@
 //! Invariant: no IO except the existence checks of [`opted_out`]; never panics on any input.
 
 use std::path::Path;
+
+use serde_json::Value;
 
 /// The file whose presence in a repository root (or any directory above the working directory)
 /// turns capture off there.
@@ -60,6 +62,89 @@ pub fn redact(text: &str) -> (String, Vec<Redaction>) {
     }
     out.push_str(&text[at..]);
     (out, redactions)
+}
+
+/// Redacts every string (and object key) in `value` with [`redact`], returning what was
+/// replaced, merged by kind. Strings are redacted after JSON unescaping, so `https:\/\/u:p@h`
+/// and `\u0041KIA…` are seen as the text they stand for.
+pub fn redact_json(value: &mut Value) -> Vec<Redaction> {
+    let mut found = Vec::new();
+    redact_value(value, &mut found);
+    found
+}
+
+/// A JSON document received from outside (a hook payload, an LSP notification's params) with
+/// every secret redacted, and what was replaced.
+///
+/// Two passes, because a secret can hide from either one alone. The parsed strings are redacted
+/// first: JSON escapes (`\/`, `\u0026`, `\n` inside a PEM block) hide a secret from a scan of
+/// the raw text (issue 13). Then the text is scanned as a whole, which sees what only the
+/// document's structure says: `"password": "…"` is a name and a value in two strings. The text
+/// is kept byte for byte when the first pass finds nothing (matches never contain a quote or a
+/// backslash, so the second pass keeps JSON valid); otherwise it is the document re-serialized.
+/// Text that is not JSON gets the text scan only.
+pub fn redact_json_text(text: &str) -> (String, Vec<Redaction>) {
+    let mut found = Vec::new();
+    let mut parsed = None;
+    let mut document = std::borrow::Cow::Borrowed(text);
+    if let Ok(mut value) = serde_json::from_str::<Value>(text) {
+        let strings = redact_json(&mut value);
+        if !strings.is_empty() {
+            document = std::borrow::Cow::Owned(value.to_string());
+            merge_redactions(&mut found, strings);
+        }
+        parsed = Some(value);
+    }
+    let (clean, more) = redact(&document);
+    if !more.is_empty()
+        && let Some(value) = parsed
+        && serde_json::from_str::<serde::de::IgnoredAny>(&clean).is_err()
+    {
+        // Cannot happen (see the module docs), but a payload must stay valid JSON.
+        return (value.to_string(), found);
+    }
+    merge_redactions(&mut found, more);
+    (clean, found)
+}
+
+fn redact_value(value: &mut Value, found: &mut Vec<Redaction>) {
+    match value {
+        Value::String(text) => {
+            if let Some(clean) = redact_text(text, found) {
+                *text = clean;
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|item| redact_value(item, found)),
+        Value::Object(map) => {
+            let entries = std::mem::take(map);
+            for (key, mut item) in entries {
+                redact_value(&mut item, found);
+                let key = redact_text(&key, found).unwrap_or(key);
+                map.insert(key, item);
+            }
+        }
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+}
+
+/// The redacted text when anything was redacted.
+fn redact_text(text: &str, found: &mut Vec<Redaction>) -> Option<String> {
+    let (clean, redactions) = redact(text);
+    if redactions.is_empty() {
+        return None;
+    }
+    merge_redactions(found, redactions);
+    Some(clean)
+}
+
+/// Adds `more` to `into`, one entry per kind.
+pub fn merge_redactions(into: &mut Vec<Redaction>, more: Vec<Redaction>) {
+    for redaction in more {
+        match into.iter_mut().find(|known| known.kind == redaction.kind) {
+            Some(known) => known.count = known.count.saturating_add(redaction.count),
+            None => into.push(redaction),
+        }
+    }
 }
 
 /// Whether capture is turned off for the repository (or directory) at `root`: a
@@ -433,6 +518,14 @@ const PREFIXES: &[Prefix] = &[
         body: alnum,
         min: 20,
         max: 255,
+    },
+    // npm access tokens (`.npmrc` `_authToken`): `npm_` and 36 letters and digits.
+    Prefix {
+        prefix: "npm_",
+        kind: "npm_token",
+        body: alnum,
+        min: 36,
+        max: 36,
     },
 ];
 
@@ -931,6 +1024,57 @@ mod tests {
             "{\"command\":\"curl -d '{\\\"token\\\": \\\"[REDACTED:secret]\\\"}'\"}",
             &["secret×1"],
         );
+    }
+
+    /// The secret shapes every capture channel is tested with (`tests/data/secrets.json`).
+    fn shapes() -> Vec<(String, String, String)> {
+        let shapes: Value =
+            serde_json::from_str(include_str!("../../tests/data/secrets.json")).unwrap();
+        shapes
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|shape| {
+                let field = |name: &str| shape[name].as_str().unwrap().to_owned();
+                (field("kind"), field("text"), field("secret"))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_shared_secret_shape_is_redacted_as_text_and_inside_escaped_json() {
+        for (kind, text, secret) in shapes() {
+            let (out, found) = redact(&text);
+            assert!(!out.contains(&secret), "{kind}: {out}");
+            assert!(found.iter().any(|r| r.kind == kind), "{kind}: {found:?}");
+            // Escaped as some JSON encoders do (`\/`, `\u0026`-style): issue 13.
+            let json = serde_json::json!({ "prompt": text }).to_string();
+            let escaped = json
+                .replace('/', "\\/")
+                .replace('=', "\\u003d")
+                .replace('+', "\\u002b")
+                .replace('@', "\\u0040")
+                .replace(':', "\\u003a");
+            let escaped = escaped.replacen("\\u003a", ":", 1);
+            assert_eq!(
+                serde_json::from_str::<Value>(&escaped).unwrap()["prompt"],
+                text.as_str()
+            );
+            let (out, _) = redact_json_text(&escaped);
+            let value: Value = serde_json::from_str(&out).unwrap();
+            let prompt = value["prompt"].as_str().unwrap();
+            assert!(!prompt.contains(&secret), "{kind}: {out}");
+            assert!(prompt.contains("[REDACTED:"), "{kind}: {out}");
+        }
+    }
+
+    #[test]
+    fn json_text_without_secrets_is_kept_byte_for_byte() {
+        let text = "{ \"b\": \"x\\/y\",  \"a\": [1, 2] }";
+        assert_eq!(redact_json_text(text), (text.to_owned(), Vec::new()));
+        let (out, found) = redact_json_text("{\"client_secret\": \"d8Fj2kLq9ZxM4nBv7Cw1\"}");
+        assert_eq!(out, "{\"client_secret\": \"[REDACTED:secret]\"}");
+        assert_eq!(found.len(), 1);
     }
 
     #[test]

@@ -1,11 +1,13 @@
 //! Opening the [`Toolbox`] of a workspace for the `mcp`, `tool` and `lsp` fronts: its
-//! `prodcode.toml` `[tools]` section, and a recorder that writes every call to the store.
+//! `prodcode.toml` `[tools]` section, and a recorder that writes every call to the store with its
+//! secrets redacted.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use anyhow::Context;
 
+use crate::capture::privacy;
 use crate::store::{NewToolCall, Store};
 use crate::tools::toolbox::{CallRecord, CallRecorder, Toolbox};
 
@@ -45,15 +47,20 @@ impl StoreRecorder {
 }
 
 impl CallRecorder for StoreRecorder {
+    /// Every front's tool calls (MCP over stdio and HTTP, `workspace/executeCommand`, `prodcode
+    /// tool`) become rows here, so this is where `privacy` sees them: the arguments, and the tool
+    /// name and error message, which may repeat an argument (issue 13).
     fn record(&self, call: &CallRecord<'_>) {
-        let arguments = call.arguments.to_string();
+        let arguments = privacy::redact_json_text(&call.arguments.to_string()).0;
+        let tool = privacy::redact(call.tool).0;
+        let error = call.error.map(|error| privacy::redact(error).0);
         let workspace = call.workspace.to_string_lossy();
         let row = NewToolCall {
-            tool: call.tool,
+            tool: &tool,
             arguments: &arguments,
             duration_ms: call.duration_ms,
             outcome: call.outcome,
-            error: call.error,
+            error: error.as_deref(),
             interaction_id: call.context.interaction_id.as_deref(),
             run_id: call.context.run_id,
             front: call.context.front,

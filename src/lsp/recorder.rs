@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use crate::capture::privacy;
 use crate::clock::now_ms;
 
 use crate::model::ProvenanceRun;
@@ -51,6 +52,8 @@ pub struct PromptRow {
     pub cwd: Option<String>,
     /// When the client says the prompt was given; else the time the daemon received it.
     pub submitted_ms: Option<i64>,
+    /// What [`Recorder::record`] redacted from `prompt`: `(kind, count)`.
+    pub redactions: Vec<(&'static str, u32)>,
 }
 
 pub struct AiEditRow {
@@ -140,12 +143,23 @@ impl Recorder {
         self.pending.len()
     }
 
-    /// Queues one event. `params` is the JSON the client sent, kept verbatim.
-    pub fn record(&mut self, kind: &'static str, params: &str, action: Action) {
+    /// Queues one event. `params` is the JSON the client sent, kept verbatim except for
+    /// secrets: every LSP event becomes a row here, so this is where `privacy` sees the params
+    /// and a prompt before anything is stored (issue 13).
+    pub fn record(&mut self, kind: &'static str, params: &str, mut action: Action) {
+        let params = privacy::redact_json_text(params).0;
+        if let Action::Prompt(row) = &mut action {
+            let (prompt, found) = privacy::redact(&row.prompt);
+            row.prompt = prompt;
+            row.redactions = found
+                .into_iter()
+                .map(|redaction| (redaction.kind, redaction.count))
+                .collect();
+        }
         let payload = format!(
             "{{\"session\":\"{}\",\"params\":{}}}",
             self.session,
-            if params.is_empty() { "null" } else { params }
+            if params.is_empty() { "null" } else { &params }
         );
         self.pending.push(Pending {
             ts_ms: now_ms(),
@@ -314,7 +328,7 @@ fn write_event(
         }
         Action::Prompt(row) => {
             let repo_id = repo_id(writer, repos, row.repo_root.as_deref())?;
-            writer.record_prompt(&NewPrompt {
+            let turn = writer.record_prompt(&NewPrompt {
                 interaction_id: &row.interaction_id,
                 prompt: &row.prompt,
                 agent: row.agent.as_deref(),
@@ -329,6 +343,7 @@ fn write_event(
                 ts_ms: row.submitted_ms.unwrap_or(event.ts_ms),
                 event_id,
             })?;
+            writer.record_prompt_redactions(&row.interaction_id, turn, &row.redactions)?;
         }
         Action::AiEdit(row) => {
             let repo_id = repo_id(writer, repos, row.repo_root.as_deref())?;

@@ -22,13 +22,16 @@ use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
 
 use anyhow::Context;
+use hyper::body::Incoming;
 use hyper::body::{Body, Bytes, Frame, SizeHint};
+use hyper::header::ORIGIN;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use rmcp::transport::StreamableHttpService;
 use rmcp::transport::streamable_http_server::StreamableHttpServerConfig;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 
+use super::screen::{Screened, screen};
 use super::server::Server;
 
 /// The path the MCP endpoint is served at.
@@ -107,12 +110,27 @@ type McpService = StreamableHttpService<Server, LocalSessionManager>;
 
 /// Serves one HTTP/1 connection: `/mcp` to rmcp, anything else 404.
 async fn connection(service: McpService, stream: tokio::net::TcpStream) {
-    let handler = hyper::service::service_fn(move |request: Request<hyper::body::Incoming>| {
+    let handler = hyper::service::service_fn(move |request: Request<Incoming>| {
         let service = service.clone();
         async move {
             if request.uri().path() != PATH {
                 return Ok::<_, Infallible>(not_found());
             }
+            // Browsers send `Origin` with every POST and rmcp refuses those; screening them
+            // first would answer a web page. Other POSTs are screened so that a request rmcp
+            // cannot deserialize is answered with its id rather than a bare 415.
+            if request.method() != hyper::Method::POST || request.headers().contains_key(ORIGIN) {
+                return Ok(service.handle(request).await.map(Routed::Mcp));
+            }
+            let (parts, body) = request.into_parts();
+            let body = match collect(body).await {
+                Ok(body) => body,
+                Err(response) => return Ok(response),
+            };
+            if let Screened::Answer(answer) = screen(&body) {
+                return Ok(json_answer(&answer));
+            }
+            let request = Request::from_parts(parts, Routed::<Incoming>::Plain(Some(body)));
             Ok(service.handle(request).await.map(Routed::Mcp))
         }
     });
@@ -122,6 +140,55 @@ async fn connection(service: McpService, stream: tokio::net::TcpStream) {
     {
         tracing::debug!("MCP HTTP connection ended: {error}");
     }
+}
+
+/// The largest request body read (rmcp's own default limit).
+const MAX_BODY: usize = 4 * 1024 * 1024;
+
+/// The whole body of a request, or the response that refuses it.
+async fn collect<B>(mut body: Incoming) -> Result<Bytes, Response<Routed<B>>> {
+    let mut collected = Vec::new();
+    loop {
+        let frame = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await;
+        match frame {
+            None => return Ok(Bytes::from(collected)),
+            Some(Ok(frame)) => {
+                if let Ok(data) = frame.into_data() {
+                    if collected.len() + data.len() > MAX_BODY {
+                        return Err(plain(
+                            StatusCode::PAYLOAD_TOO_LARGE,
+                            format!("Payload Too Large: the limit is {MAX_BODY} bytes\n"),
+                        ));
+                    }
+                    collected.extend_from_slice(&data);
+                }
+            }
+            Some(Err(error)) => {
+                return Err(plain(
+                    StatusCode::BAD_REQUEST,
+                    format!("cannot read the request body: {error}\n"),
+                ));
+            }
+        }
+    }
+}
+
+/// A JSON-RPC answer made by [`screen`], as rmcp sends its own: 400 with a JSON body.
+fn json_answer<B>(answer: &rmcp::model::ServerJsonRpcMessage) -> Response<Routed<B>> {
+    let body = serde_json::to_vec(answer).unwrap_or_default();
+    let mut response = Response::new(Routed::Plain(Some(Bytes::from(body))));
+    *response.status_mut() = StatusCode::BAD_REQUEST;
+    response.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+fn plain<B>(status: StatusCode, text: String) -> Response<Routed<B>> {
+    let mut response = Response::new(Routed::Plain(Some(Bytes::from(text))));
+    *response.status_mut() = status;
+    response
 }
 
 fn not_found<B>() -> Response<Routed<B>> {

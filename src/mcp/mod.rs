@@ -5,6 +5,8 @@
 //!   of a [`ToolOutput`](crate::tools::toolbox::ToolOutput) into a `CallToolResult`.
 //! - [`http`]: the loopback check and the HTTP/1 listener that serves rmcp's streamable HTTP
 //!   service at `/mcp`.
+//! - [`stdio`]: the stdio transport, rmcp's line protocol with [`screen`] in front.
+//! - [`screen`]: answers, with their ids, the requests rmcp cannot deserialize.
 //!
 //! Who is calling ([`CallContext`]) comes from the process environment (`PRODCODE_INTERACTION_ID`,
 //! `PRODCODE_RUN_ID`) and the client's `initialize` `clientInfo`; a call's `_meta` may name its own
@@ -16,13 +18,16 @@
 //! - stdout carries only the MCP stdio transport; logs go to stderr (tracing).
 //! - A tool call runs on the blocking pool, so a long test run never stalls the protocol; a panic
 //!   in a tool is an error result of that call, not the end of the server.
-//! - Bad input never stops the server: rmcp skips lines that are not JSON and answers well-formed
-//!   JSON that is no JSON-RPC message with `-32600 Invalid request`.
+//! - Bad input never stops the server: lines that are not JSON are skipped; every request with a
+//!   usable id is answered with that id, a request whose params do not fit with `-32602 Invalid
+//!   params` (a missing tool name, `arguments` that are not an object), on stdio and HTTP alike.
 //! - HTTP is served on loopback addresses only: the tools run the project's commands, so exposing
 //!   them on a network would be remote code execution.
 
 mod http;
+mod screen;
 mod server;
+mod stdio;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -44,7 +49,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
 pub fn serve_stdio(toolbox: Arc<Toolbox>, context: CallContext) -> anyhow::Result<()> {
     let server = server::Server::new(toolbox, context);
     run(async move {
-        let running = match server.serve(rmcp::transport::stdio()).await {
+        let running = match server.serve(stdio::Stdio::new()).await {
             Ok(running) => running,
             // A client that leaves before `initialize` (a probe, `</dev/null`) is not a failure.
             Err(rmcp::service::ServerInitializeError::ConnectionClosed(_)) => return Ok(()),

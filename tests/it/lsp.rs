@@ -453,6 +453,87 @@ fn event_count(ws: &Workspace) -> i64 {
     store.event_count().unwrap() as i64
 }
 
+/// A frame whose `Content-Length` is `body.len() + delta` bytes.
+fn misframed(body: &Value, delta: isize) -> Vec<u8> {
+    let body = body.to_string();
+    let mut frame = format!("Content-Length: {}\r\n\r\n", body.len() as isize + delta).into_bytes();
+    frame.extend_from_slice(body.as_bytes());
+    frame
+}
+
+/// Ten `prodcode/status` requests, all answered.
+fn ten_requests_answered(client: &mut prodcode::lsp::client::StdioClient, after: &str) {
+    for _ in 0..10 {
+        let id = client.send_request("prodcode/status", Value::Null).unwrap();
+        let answer = client
+            .wait_response(id)
+            .unwrap_or_else(|error| panic!("after {after}: request {id}: {error}"));
+        assert!(answer.get("result").is_some(), "after {after}: {answer}");
+    }
+}
+
+// Issue 13: one frame whose length counted characters made the daemon deaf (0 of the next 10
+// requests answered); `Content-Length: +5` was accepted.
+#[test]
+fn a_mis_sized_frame_leaves_the_daemon_serving() {
+    let ws = Workspace::new();
+    let mut client = ws.daemon();
+    open(&mut client, &ws.uri("a.txt"), "x\n");
+
+    // Lengths in characters instead of bytes: too small.
+    let prompt = json!({ "jsonrpc": "2.0", "method": "prodcode/promptSubmitted",
+        "params": { "interactionId": "café-1", "prompt": "Rename the café ☕ helper" } });
+    let chars = prompt.to_string().chars().count() as isize - prompt.to_string().len() as isize;
+    client.send_raw(&misframed(&prompt, chars)).unwrap();
+    ten_requests_answered(&mut client, "a notification counted in characters");
+    let status = json!({ "jsonrpc": "2.0", "id": 501, "method": "prodcode/status",
+        "params": { "note": "naïve café" } });
+    let chars = status.to_string().chars().count() as isize - status.to_string().len() as isize;
+    client.send_raw(&misframed(&status, chars)).unwrap();
+    let answer = client.wait_response(501).unwrap();
+    assert!(answer.get("result").is_some(), "{answer}");
+    ten_requests_answered(&mut client, "a request counted in characters");
+
+    // Too large: answered without waiting for bytes that never come, and the next frames too.
+    let status = json!({ "jsonrpc": "2.0", "id": 502, "method": "prodcode/status" });
+    client.send_raw(&misframed(&status, 7)).unwrap();
+    let answer = client.wait_response(502).unwrap();
+    assert!(answer.get("result").is_some(), "{answer}");
+    ten_requests_answered(&mut client, "a length seven bytes too large");
+
+    // A length that is not digits only: an error answer, by the request's id.
+    let status = json!({ "jsonrpc": "2.0", "id": 503, "method": "prodcode/status" }).to_string();
+    client
+        .send_raw(format!("Content-Length: +{}\r\n\r\n{status}", status.len()).as_bytes())
+        .unwrap();
+    let answer = client.wait_response(503).unwrap();
+    assert_eq!(answer["error"]["code"], -32600, "{answer}");
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("digits only"),
+        "{answer}"
+    );
+    // The rest of a body before the next header: skipped, counted, reported.
+    client.send_raw(b"\"}}} stray bytes").unwrap();
+    ten_requests_answered(&mut client, "stray bytes");
+    let told = client.notifications.iter().any(|message| {
+        message["method"] == "window/logMessage"
+            && message["params"]["message"]
+                .as_str()
+                .is_some_and(|text| text.contains("skipped 16 bytes"))
+    });
+    assert!(told, "{:?}", client.notifications);
+    assert!(client.shutdown().unwrap().success());
+
+    let connection = rusqlite::Connection::open(&ws.db).unwrap();
+    let text: String = connection
+        .query_row("SELECT text FROM prompts", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(text, "Rename the café ☕ helper");
+}
+
 /// Every answer acknowledges the events before it as durable: a SIGKILL right after one loses
 /// none of them, and the hash chain still verifies.
 #[test]

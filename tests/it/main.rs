@@ -19,6 +19,7 @@ mod lsp;
 mod mcp;
 mod model_server;
 mod neovim;
+mod privacy;
 mod reports;
 mod support;
 mod tidy;

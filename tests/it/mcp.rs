@@ -460,6 +460,133 @@ fn stdio_skips_garbage_and_answers_the_next_request() {
     server.close_promptly();
 }
 
+/// `tools/call` requests whose params are wrongly typed in every way a fuzzer found, plus good
+/// ones among them: `(params, good)`.
+fn fuzzed_tool_calls() -> Vec<(Value, bool)> {
+    let mut calls = Vec::new();
+    let names = [
+        json!(5),
+        json!(null),
+        json!(true),
+        json!([]),
+        json!({}),
+        json!(1.5),
+    ];
+    for name in names {
+        calls.push((json!({ "name": name, "arguments": {} }), false));
+    }
+    let arguments = [
+        json!("x"),
+        json!([1]),
+        json!(5),
+        json!(true),
+        json!(["pattern", "x"]),
+    ];
+    for arguments in arguments {
+        calls.push((json!({ "name": "search", "arguments": arguments }), false));
+    }
+    for params in [
+        json!([]),
+        json!(["search"]),
+        json!("search"),
+        json!(7),
+        json!({}),
+    ] {
+        calls.push((params, false));
+    }
+    calls.push((json!({ "arguments": { "pattern": "x" } }), false));
+    calls.push((
+        json!({ "name": "search", "arguments": { "pattern": "x" } }),
+        true,
+    ));
+    calls.push((json!({ "name": "lsp_status" }), true));
+    calls.push((json!({ "name": "search", "arguments": null }), true));
+    calls
+}
+
+// Issue 13: a `tools/call` with a valid id but wrongly typed params was answered without its id,
+// and the client waited forever (72 of 1,285 fuzzed calls).
+#[test]
+fn stdio_answers_every_request_with_its_id_whatever_its_params() {
+    let ws = Workspace::new();
+    let mut server = RawServer::start(&ws);
+    server.initialize();
+    let mut expected = std::collections::BTreeMap::new();
+    let mut next = 10;
+    for (params, good) in fuzzed_tool_calls() {
+        for id in [json!(next), json!(format!("call-{next}"))] {
+            next += 1;
+            let message =
+                json!({ "jsonrpc": "2.0", "id": id, "method": "tools/call", "params": params });
+            server.send(message.to_string().as_bytes());
+            expected.insert(id.to_string(), (params.clone(), good));
+        }
+    }
+    // Requests without params and without a usable envelope, still with their ids.
+    server.send(br#"{"jsonrpc":"2.0","id":900,"method":"tools/call"}"#);
+    expected.insert("900".to_owned(), (Value::Null, false));
+    server.send(br#"{"jsonrpc":"2.0","id":901,"method":7,"params":{}}"#);
+    expected.insert("901".to_owned(), (Value::Null, false));
+    let mut answered = 0;
+    while answered < expected.len() {
+        let answer = server.next();
+        let id = answer["id"].to_string();
+        let (params, good) = expected
+            .get(&id)
+            .unwrap_or_else(|| panic!("an answer without a request's id: {answer}"));
+        answered += 1;
+        if *good {
+            assert!(answer.get("result").is_some(), "{params}: {answer}");
+            continue;
+        }
+        let code = answer["error"]["code"].as_i64();
+        if id == "901" {
+            assert_eq!(code, Some(-32600), "{answer}");
+        } else {
+            assert_eq!(code, Some(-32602), "{params}: {answer}");
+            let message = answer["error"]["message"].as_str().unwrap();
+            assert!(message.contains("tools/call"), "{message}");
+        }
+    }
+    // A missing tool name says what to pass.
+    server.send(
+        br#"{"jsonrpc":"2.0","id":"no-name","method":"tools/call","params":{"arguments":{}}}"#,
+    );
+    let answer = server.next();
+    assert_eq!(answer["id"], "no-name");
+    assert_eq!(answer["error"]["code"], -32602);
+    let message = answer["error"]["message"].as_str().unwrap();
+    assert!(message.contains("missing field `name`"), "{message}");
+    assert!(message.contains("tools/list"), "{message}");
+    // And the server carries on.
+    server.send(br#"{"jsonrpc":"2.0","id":"after","method":"tools/list"}"#);
+    assert_eq!(server.next()["id"], "after");
+    server.close_promptly();
+}
+
+#[test]
+fn http_answers_a_wrongly_typed_call_with_its_id() {
+    let ws = Workspace::new();
+    let mut server = HttpServer::start(&ws, "127.0.0.1:0");
+    let host = server.addr.clone();
+    for (index, (params, good)) in fuzzed_tool_calls().into_iter().enumerate() {
+        if good {
+            continue;
+        }
+        let call =
+            json!({ "jsonrpc": "2.0", "id": index, "method": "tools/call", "params": params });
+        let (status, body) = http_post(&server.addr, "/mcp", &host, None, &call.to_string());
+        assert_eq!(status, 400, "{params}: {body}");
+        let json = body
+            .split_once("\r\n\r\n")
+            .map_or(body.as_str(), |(_, json)| json);
+        let answer: Value = serde_json::from_str(json).unwrap_or_else(|_| panic!("{body}"));
+        assert_eq!(answer["id"], index, "{params}: {answer}");
+        assert_eq!(answer["error"]["code"], -32602, "{params}: {answer}");
+    }
+    server.stop();
+}
+
 #[test]
 fn stdio_answers_other_calls_while_a_test_run_is_in_flight() {
     let ws = Workspace::new();
@@ -500,14 +627,14 @@ fn stdio_answers_other_calls_while_a_test_run_is_in_flight() {
 // Helpers.
 
 /// `prodcode mcp` over raw pipes, for what a well-behaved client never sends.
-struct RawServer {
+pub(crate) struct RawServer {
     child: Child,
     stdin: Option<std::process::ChildStdin>,
     lines: mpsc::Receiver<String>,
 }
 
 impl RawServer {
-    fn start(ws: &Workspace) -> RawServer {
+    pub(crate) fn start(ws: &Workspace) -> RawServer {
         let mut child = Command::new(bin())
             .args(["--db"])
             .arg(&ws.db)
@@ -529,7 +656,7 @@ impl RawServer {
     }
 
     /// Writes `bytes` and a newline.
-    fn send(&mut self, bytes: &[u8]) {
+    pub(crate) fn send(&mut self, bytes: &[u8]) {
         let stdin = self.stdin.as_mut().unwrap();
         stdin.write_all(bytes).unwrap();
         stdin.write_all(b"\n").unwrap();
@@ -537,7 +664,7 @@ impl RawServer {
     }
 
     /// The next message on stdout; every line must be a JSON-RPC message.
-    fn next(&mut self) -> Value {
+    pub(crate) fn next(&mut self) -> Value {
         let line = self
             .lines
             .recv_timeout(Duration::from_secs(30))
@@ -549,7 +676,7 @@ impl RawServer {
         message
     }
 
-    fn initialize(&mut self) {
+    pub(crate) fn initialize(&mut self) {
         self.send(br#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"0"}}}"#);
         let init = self.next();
         assert_eq!(init["id"], 1, "{init}");
@@ -558,7 +685,7 @@ impl RawServer {
     }
 
     /// Closes stdin: the server must exit cleanly and promptly, with nothing more on stdout.
-    fn close_promptly(mut self) {
+    pub(crate) fn close_promptly(mut self) {
         drop(self.stdin.take());
         let started = Instant::now();
         let exit = wait_for(&mut self.child, Duration::from_secs(10));

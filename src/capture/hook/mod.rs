@@ -343,34 +343,10 @@ fn parse(call: &Call<'_>, text: &str) -> HookEvent {
     }
 }
 
-/// The payload with secrets redacted, still the text the agent sent. Redacting JSON as text
-/// keeps it valid (no match contains a quote or a backslash); should that ever fail, the
-/// payload is rebuilt from its parsed values, each redacted.
+/// The payload with secrets redacted ([`privacy::redact_json_text`]): the text the agent sent
+/// unless a secret hid behind a JSON escape, in which case the payload re-serialized.
 fn redact_payload(text: &str) -> String {
-    let (redacted, found) = privacy::redact(text);
-    if found.is_empty() {
-        return redacted;
-    }
-    let valid_before = serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok();
-    if !valid_before || serde_json::from_str::<serde::de::IgnoredAny>(&redacted).is_ok() {
-        return redacted;
-    }
-    match serde_json::from_str::<Value>(text) {
-        Ok(mut value) => {
-            redact_strings(&mut value);
-            value.to_string()
-        }
-        Err(_) => redacted,
-    }
-}
-
-fn redact_strings(value: &mut Value) {
-    match value {
-        Value::String(text) => *text = privacy::redact(text).0,
-        Value::Array(items) => items.iter_mut().for_each(redact_strings),
-        Value::Object(fields) => fields.values_mut().for_each(redact_strings),
-        _ => {}
-    }
+    privacy::redact_json_text(text).0
 }
 
 /// The event with its prompt redacted, and what was redacted.

@@ -15,9 +15,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value, json};
 
-use super::text::{absolute, merge_redactions, redact_json};
+use super::text::absolute;
 use super::{Agent, Edit, Item, Malformed, Prompt, Session, SkipReason, Summary, Transcript};
-use crate::capture::privacy::{self, Redaction};
+use crate::capture::privacy::{self, Redaction, merge_redactions, redact_json};
 use crate::git;
 use crate::model::ContentHash;
 use crate::store::{

@@ -1,11 +1,10 @@
 //! Small pure helpers the transcript readers share: counting lines, the lines an edit added and
-//! removed, Codex's `apply_patch` format, timestamps, and redacting every string of a JSON value.
+//! removed, Codex's `apply_patch` format and timestamps. (Redacting every string of a JSON value is
+//! [`crate::capture::privacy::redact_json`].)
 
 use std::path::{Component, Path, PathBuf};
 
 use serde_json::Value;
-
-use crate::capture::privacy::{self, Redaction};
 
 /// Lines in `text` as an editor counts them: `"a\nb"` and `"a\nb\n"` both have 2, `""` has 0.
 pub fn count_lines(text: &str) -> u32 {
@@ -164,54 +163,6 @@ pub fn absolute(path: &str, base: Option<&str>) -> Option<PathBuf> {
         }
     }
     Some(clean)
-}
-
-/// Redacts every string (and object key) in `value` with [`privacy::redact`], returning what
-/// was replaced, merged by kind.
-pub fn redact_json(value: &mut Value) -> Vec<Redaction> {
-    let mut found = Vec::new();
-    redact_value(value, &mut found);
-    found
-}
-
-fn redact_value(value: &mut Value, found: &mut Vec<Redaction>) {
-    match value {
-        Value::String(text) => {
-            if let Some(clean) = redact_text(text, found) {
-                *text = clean;
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(|item| redact_value(item, found)),
-        Value::Object(map) => {
-            let entries = std::mem::take(map);
-            for (key, mut item) in entries {
-                redact_value(&mut item, found);
-                let key = redact_text(&key, found).unwrap_or(key);
-                map.insert(key, item);
-            }
-        }
-        Value::Null | Value::Bool(_) | Value::Number(_) => {}
-    }
-}
-
-/// The redacted text when anything was redacted.
-fn redact_text(text: &str, found: &mut Vec<Redaction>) -> Option<String> {
-    let (clean, redactions) = privacy::redact(text);
-    if redactions.is_empty() && clean == text {
-        return None;
-    }
-    merge_redactions(found, redactions);
-    Some(clean)
-}
-
-/// Adds `more` to `into`, one entry per kind.
-pub fn merge_redactions(into: &mut Vec<Redaction>, more: Vec<Redaction>) {
-    for redaction in more {
-        match into.iter_mut().find(|known| known.kind == redaction.kind) {
-            Some(known) => known.count = known.count.saturating_add(redaction.count),
-            None => into.push(redaction),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -60,6 +60,7 @@ pub fn prompt_submitted(
             .first()
             .map(|root| root.to_string_lossy().into_owned()),
         submitted_ms,
+        redactions: Vec::new(),
     };
     state
         .recorder
