@@ -500,14 +500,15 @@ fn stdio_answers_other_calls_while_a_test_run_is_in_flight() {
 // Helpers.
 
 /// `prodcode mcp` over raw pipes, for what a well-behaved client never sends.
-struct RawServer {
+/// `prodcode mcp` over raw pipes: one JSON-RPC message a line.
+pub(crate) struct RawServer {
     child: Child,
     stdin: Option<std::process::ChildStdin>,
     lines: mpsc::Receiver<String>,
 }
 
 impl RawServer {
-    fn start(ws: &Workspace) -> RawServer {
+    pub(crate) fn start(ws: &Workspace) -> RawServer {
         let mut child = Command::new(bin())
             .args(["--db"])
             .arg(&ws.db)
@@ -529,7 +530,7 @@ impl RawServer {
     }
 
     /// Writes `bytes` and a newline.
-    fn send(&mut self, bytes: &[u8]) {
+    pub(crate) fn send(&mut self, bytes: &[u8]) {
         let stdin = self.stdin.as_mut().unwrap();
         stdin.write_all(bytes).unwrap();
         stdin.write_all(b"\n").unwrap();
@@ -537,7 +538,7 @@ impl RawServer {
     }
 
     /// The next message on stdout; every line must be a JSON-RPC message.
-    fn next(&mut self) -> Value {
+    pub(crate) fn next(&mut self) -> Value {
         let line = self
             .lines
             .recv_timeout(Duration::from_secs(30))
@@ -549,7 +550,7 @@ impl RawServer {
         message
     }
 
-    fn initialize(&mut self) {
+    pub(crate) fn initialize(&mut self) {
         self.send(br#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"0"}}}"#);
         let init = self.next();
         assert_eq!(init["id"], 1, "{init}");
