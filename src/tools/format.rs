@@ -427,6 +427,7 @@ pub fn format(
         }
         // A detected formatter's run only lists, and a non-zero exit is its way of listing.
         let listing = check_only || plan.family.is_some();
+        let unreadable = plan.family == Some(Family::Rust) && stderr.contains("error");
         let problem = if execution.timed_out {
             Some(format!(
                 "timed out after {} s and was killed; raise timeout_s in [tools.format] in \
@@ -440,12 +441,17 @@ pub fn format(
                     execution.signal.unwrap_or_default()
                 )),
                 Some(0) => None,
-                // Checkers exit non-zero when files would change; that is their answer.
-                Some(_) if listing && (!found.is_empty() || !failures.is_empty()) => None,
+                // Checkers exit non-zero when files would change; that is their answer. rustfmt
+                // lists on stdout, so an error on stderr is a file it could not read.
+                Some(_)
+                    if listing && (!found.is_empty() || !failures.is_empty()) && !unreadable =>
+                {
+                    None
+                }
                 Some(code) => Some(format!(
                     "exited with code {code}{}: see outputTail (a syntax error in a file stops \
                      most formatters)",
-                    if listing {
+                    if listing && found.is_empty() && failures.is_empty() {
                         " without naming a file to reformat"
                     } else {
                         ""

@@ -168,6 +168,11 @@ fn a_syntax_error_is_a_problem() {
         assert!(problem.contains("exited with code 1"), "{problem}");
         assert!(report.runs[0].output_tail.contains("unclosed delimiter"));
     }
+    // Beside files that do get formatted, the one that could not be is still a problem.
+    let report = call(&ws, None, &["src"], false).expect("report");
+    assert_eq!(report.changed, vec!["src/main.rs", "src/sub.rs"]);
+    let problem = report.runs[0].problem.as_deref().expect("a problem");
+    assert!(problem.contains("exited with code 1"), "{problem}");
 }
 
 #[test]
