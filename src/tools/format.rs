@@ -33,17 +33,27 @@
 //! The given paths (workspace-relative) follow the arguments (with `shell`, as `$1`, `$2`, …);
 //! with no paths the command runs as it is, from the workspace root.
 //!
-//! # What changed
+//! # Confinement: a detected formatter never writes
 //!
-//! When writing, every file the formatter may touch under the paths (for rustfmt: every `.rs`
-//! file under the given files' directories, where their out-of-line modules live, which rustfmt
-//! formats too) is hashed before and after the run; `changed` lists the files whose content
-//! differs. When only checking, nothing is written and `changed` lists the files the formatter
-//! named as needing changes (rustfmt's `Diff in`, ruff's `Would reformat`/`-->`, prettier's
-//! `[warn]`, gofmt's `-l` list; for a configured command, any token of its output that names a
-//! file of its inputs).
+//! A formatter given a file follows it wherever it leads: rustfmt formats a file's out-of-line
+//! modules, also a `mod m;` whose file is a symbolic link out or a `#[path = "/abs/m.rs"]`
+//! module, and ruff, prettier and gofmt write through symbolic links (issue 13: 4 of 4 outside
+//! files rewritten). So a detected formatter only ever runs in its checking mode, which writes
+//! nothing and names the files that would change (`rustfmt --check -l`, `cargo fmt --all --
+//! --check -l`, `ruff format --check`, `prettier --check`, `gofmt -l`). Each named file is then
+//! resolved ([`Workspace::resolve`]): one outside the workspace is listed in `refused` and left
+//! alone; one inside is read by descriptor ([`open_beneath`]), formatted through standard input
+//! (`rustfmt --emit stdout` from the file's directory so its `rustfmt.toml` applies, `ruff
+//! format --stdin-filename`, `prettier --stdin-filepath`, `gofmt`) and, when the text differs
+//! and the file did not change meanwhile, written back by [`Workspace::replace`], which follows
+//! no link. `changed` lists exactly the files written (or, checking, named and inside).
+//!
+//! A configured `[tools.format]` command is the project's own program, like a configured test
+//! command: it runs as written, on workspace-resolved paths, and `changed` lists the files of its
+//! inputs under the paths whose content hashes differ after the run.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -55,7 +65,7 @@ use super::diagnostics::raw::tail;
 use super::diagnostics::snapshot::{self, Inputs};
 use super::exec::{self, CommandSpec, ExecError};
 use super::runner::CommandLine;
-use super::workspace::{ToolError, ToolErrorKind, Workspace};
+use super::workspace::{ToolError, ToolErrorKind, Workspace, open_beneath};
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
 const OUTPUT_CAP: usize = 4 << 20;
@@ -119,6 +129,10 @@ pub struct FormatReport {
     /// Given files no formatter handles.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub skipped: Vec<String>,
+    /// Files a formatter reached outside the workspace (through a symbolic link or a
+    /// `#[path]` module), as it named them: never written.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub refused: Vec<String>,
 }
 
 impl FormatReport {
@@ -142,6 +156,13 @@ impl FormatReport {
             text.push_str(&format!(
                 "skipped (no formatter for them): {}\n",
                 self.skipped.join(", ")
+            ));
+        }
+        if !self.refused.is_empty() {
+            text.push_str(&format!(
+                "left alone (outside the workspace, reached through a link or a #[path] \
+                 module): {}\n",
+                self.refused.join(", ")
             ));
         }
         let names: Vec<&str> = self.runs.iter().map(|run| run.formatter.as_str()).collect();
@@ -183,7 +204,8 @@ pub fn output_schema() -> serde_json::Value {
                     "additionalProperties": false
                 }
             },
-            "skipped": strings("Given files no formatter handles.")
+            "skipped": strings("Given files no formatter handles."),
+            "refused": strings("Files a formatter reached outside the workspace (a symbolic link, a #[path] module), as it named them: never written.")
         },
         "required": ["checkOnly", "changed", "runs"],
         "additionalProperties": false
@@ -263,10 +285,12 @@ impl Family {
 struct Plan {
     formatter: String,
     spec: CommandSpec,
-    /// Files to hash before and after a writing run.
+    /// Files to hash before and after a writing run of a configured command.
     candidates: Vec<(String, PathBuf)>,
-    /// Which named files count as changed in check mode.
+    /// Which named files count.
     inputs: Inputs,
+    /// A detected formatter: `spec` only lists the files to change, which are then formatted
+    /// one by one through standard input.
     family: Option<Family>,
 }
 
@@ -302,7 +326,7 @@ pub fn format(
                 vec![configured_plan(ws, config, command, &targets, check_only)?],
                 Vec::new(),
             ),
-            None => detected_plans(ws, &targets, check_only),
+            None => detected_plans(ws, &targets),
         };
     if plans.is_empty() {
         let what = if skipped.is_empty() {
@@ -322,10 +346,11 @@ pub fn format(
     }
 
     let mut changed = BTreeSet::new();
+    let mut refused = BTreeSet::new();
     let mut runs = Vec::new();
     let mut started = 0;
     for plan in &plans {
-        let before: Vec<Option<String>> = if check_only {
+        let before: Vec<Option<String>> = if check_only || plan.family.is_some() {
             Vec::new()
         } else {
             plan.candidates
@@ -364,19 +389,45 @@ pub fn format(
             (false, false) => format!("{}\n{}", stdout.trim_end(), stderr.trim_end()),
         };
         let mut found = BTreeSet::new();
-        if check_only {
+        let mut listed = BTreeMap::new();
+        let mut failures = Vec::new();
+        if check_only || plan.family.is_some() {
             for named in named_files(plan.family, &combined) {
-                if let Some(relative) = existing_input(ws, &named, &plan.inputs) {
-                    found.insert(relative);
-                }
-            }
-        } else {
-            for ((relative, path), before) in plan.candidates.iter().zip(before) {
-                if snapshot::hash_file(path) != before {
-                    found.insert(relative.clone());
+                match classify(ws, &named, &plan.inputs) {
+                    Named::Inside(relative, path) => {
+                        listed.insert(relative, path);
+                    }
+                    Named::Outside => {
+                        refused.insert(named);
+                    }
+                    Named::Other => {}
                 }
             }
         }
+        match plan.family {
+            Some(family) if !check_only => {
+                for (relative, path) in &listed {
+                    match format_one(ws, family, relative, path, timeout) {
+                        Ok(true) => {
+                            found.insert(relative.clone());
+                        }
+                        Ok(false) => {}
+                        Err(why) => failures.push(format!("{relative}: {why}")),
+                    }
+                }
+            }
+            _ if check_only => found.extend(listed.into_keys()),
+            _ => {
+                for ((relative, path), before) in plan.candidates.iter().zip(before) {
+                    if snapshot::hash_file(path) != before {
+                        found.insert(relative.clone());
+                    }
+                }
+            }
+        }
+        // A detected formatter's run only lists, and a non-zero exit is its way of listing.
+        let listing = check_only || plan.family.is_some();
+        let unreadable = plan.family == Some(Family::Rust) && stderr.contains("error");
         let problem = if execution.timed_out {
             Some(format!(
                 "timed out after {} s and was killed; raise timeout_s in [tools.format] in \
@@ -390,18 +441,31 @@ pub fn format(
                     execution.signal.unwrap_or_default()
                 )),
                 Some(0) => None,
-                // Checkers exit non-zero when files would change; that is their answer.
-                Some(_) if check_only && !found.is_empty() => None,
+                // Checkers exit non-zero when files would change; that is their answer. rustfmt
+                // lists on stdout, so an error on stderr is a file it could not read.
+                Some(_)
+                    if listing && (!found.is_empty() || !failures.is_empty()) && !unreadable =>
+                {
+                    None
+                }
                 Some(code) => Some(format!(
                     "exited with code {code}{}: see outputTail (a syntax error in a file stops \
                      most formatters)",
-                    if check_only {
+                    if listing && found.is_empty() && failures.is_empty() {
                         " without naming a file to reformat"
                     } else {
                         ""
                     }
                 )),
             }
+        };
+        let problem = match (problem, failures.is_empty()) {
+            (problem, true) => problem,
+            (None, false) => Some(format!("could not format {}", failures.join("; "))),
+            (Some(problem), false) => Some(format!(
+                "{problem}; could not format {}",
+                failures.join("; ")
+            )),
         };
         let output_tail = tail(&combined, TAIL_BYTES);
         runs.push(FormatRun {
@@ -432,7 +496,126 @@ pub fn format(
         changed: changed.into_iter().collect(),
         runs,
         skipped,
+        refused: refused.into_iter().collect(),
     })
+}
+
+/// A file a formatter named, resolved.
+enum Named {
+    /// An existing file inside the workspace that matches the formatter's inputs: its
+    /// workspace-relative and canonical paths.
+    Inside(String, PathBuf),
+    /// It resolves outside the workspace.
+    Outside,
+    /// Not a file of the formatter's inputs (a word of a message, a file that does not exist).
+    Other,
+}
+
+fn classify(ws: &Workspace, named: &str, inputs: &Inputs) -> Named {
+    if named.is_empty() {
+        return Named::Other;
+    }
+    match ws.resolve(named) {
+        Ok(resolved) if resolved.is_file() => match ws.relative(&resolved) {
+            Some(relative) if inputs.matches(&relative) => Named::Inside(relative, resolved),
+            _ => Named::Other,
+        },
+        Ok(_) => Named::Other,
+        Err(error) if error.kind == ToolErrorKind::OutsideWorkspace => Named::Outside,
+        Err(_) => Named::Other,
+    }
+}
+
+/// Formats one file inside the workspace through the formatter's standard input and writes the
+/// result back without following links; `Ok(true)` when the file was rewritten.
+fn format_one(
+    ws: &Workspace,
+    family: Family,
+    relative: &str,
+    path: &Path,
+    timeout: Duration,
+) -> Result<bool, String> {
+    let mut file =
+        open_beneath(ws.root(), path).map_err(|error| format!("cannot open it: {error}"))?;
+    let mut before = Vec::new();
+    file.read_to_end(&mut before)
+        .and_then(|_| file.seek(SeekFrom::Start(0)))
+        .map_err(|error| format!("cannot read it: {error}"))?;
+    let spec = stdin_spec(ws, family, relative, path);
+    let execution = exec::run_with_stdin(&spec, Some(file), timeout, OUTPUT_CAP)
+        .map_err(|error| error.to_string())?;
+    if execution.timed_out {
+        return Err(format!(
+            "timed out after {} s; raise timeout_s in [tools.format] in prodcode.toml",
+            timeout.as_secs()
+        ));
+    }
+    if !execution.success() || execution.stdout_truncated {
+        let stderr = String::from_utf8_lossy(&execution.stderr);
+        return Err(format!(
+            "`{}` failed: {}",
+            spec.argv().join(" "),
+            tail(stderr.trim(), TAIL_BYTES / 4)
+        ));
+    }
+    if execution.stdout == before {
+        return Ok(false);
+    }
+    // An edit that landed while the formatter ran wins; the next format call catches up.
+    let now = ws
+        .read(path, before.len() as u64 + 1)
+        .map_err(|error| format!("cannot read it again: {error}"))?;
+    if now != before {
+        return Err("it changed while it was being formatted; call format again".to_owned());
+    }
+    ws.replace(path, &execution.stdout)
+        .map_err(|error| format!("cannot write it: {error}"))?;
+    Ok(true)
+}
+
+/// The command that formats one file from standard input to standard output.
+fn stdin_spec(ws: &Workspace, family: Family, relative: &str, path: &Path) -> CommandSpec {
+    let root = ws.root();
+    let program = family
+        .program(root)
+        .unwrap_or_else(|| family.name().to_owned());
+    let mut cwd = root.to_path_buf();
+    let args: Vec<String> = match family {
+        Family::Rust => {
+            // rustfmt looks for its configuration from the working directory when reading
+            // standard input, and from the file's directory otherwise.
+            if let Some(parent) = path.parent() {
+                cwd = parent.to_path_buf();
+            }
+            let edition = edition_for(ws, path);
+            [
+                "--edition",
+                &edition,
+                "--color",
+                "never",
+                "--emit",
+                "stdout",
+            ]
+            .map(str::to_owned)
+            .into()
+        }
+        Family::Python => vec![
+            "format".to_owned(),
+            "--stdin-filename".to_owned(),
+            relative.to_owned(),
+            "-".to_owned(),
+        ],
+        Family::Prettier => vec!["--stdin-filepath".to_owned(), relative.to_owned()],
+        Family::Go => Vec::new(),
+    };
+    CommandSpec {
+        program,
+        args,
+        cwd,
+        env: Vec::new(),
+        shell: false,
+        merge_stderr: false,
+    }
 }
 
 fn configured_plan(
@@ -461,7 +644,7 @@ fn configured_plan(
         })?;
         words.extend(check_args.iter().cloned());
     }
-    words.extend(targets.iter().map(|(relative, _)| relative.clone()));
+    words.extend(targets.iter().map(|(relative, _)| as_operand(relative)));
     let inputs = if config.inputs.is_empty() {
         Inputs::everything()
     } else {
@@ -510,11 +693,7 @@ fn configured_plan(
 
 /// The detected formatters' commands for `targets` (the whole workspace when empty), and the
 /// given files no formatter handles.
-fn detected_plans(
-    ws: &Workspace,
-    targets: &[(String, PathBuf)],
-    check_only: bool,
-) -> (Vec<Plan>, Vec<String>) {
+fn detected_plans(ws: &Workspace, targets: &[(String, PathBuf)]) -> (Vec<Plan>, Vec<String>) {
     let root = ws.root();
     let detected: Vec<Family> = Family::ALL
         .into_iter()
@@ -527,7 +706,7 @@ fn detected_plans(
                 .program(root)
                 .unwrap_or_else(|| family.name().to_owned());
             let whole = vec![(".".to_owned(), root.to_path_buf())];
-            plans.push(family_plan(ws, family, program, &whole, check_only, true));
+            plans.push(family_plan(ws, family, program, &whole, true));
         }
         return (plans, Vec::new());
     }
@@ -570,16 +749,14 @@ fn detected_plans(
                     .push(file);
             }
             for (edition, files) in by_edition {
-                let mut plan = family_plan(ws, family, program.clone(), &files, check_only, false);
+                let mut plan = family_plan(ws, family, program.clone(), &files, false);
                 plan.spec
                     .args
                     .splice(0..0, ["--edition".to_owned(), edition]);
                 plans.push(plan);
             }
         } else {
-            plans.push(family_plan(
-                ws, family, program, &targets, check_only, false,
-            ));
+            plans.push(family_plan(ws, family, program, &targets, false));
         }
     }
     (plans, skipped)
@@ -606,63 +783,40 @@ fn family_plan(
     family: Family,
     program: String,
     targets: &[(String, PathBuf)],
-    check_only: bool,
     whole_workspace: bool,
 ) -> Plan {
+    // Only the checking mode ever runs: it writes nothing and names the files to change
+    // (see "Confinement" in the module documentation).
     let paths: Vec<String> = targets
         .iter()
-        .map(|(relative, _)| relative.clone())
+        .map(|(relative, _)| as_operand(relative))
         .collect();
     let mut args: Vec<String> = Vec::new();
     let mut program = program;
     match family {
         Family::Rust if whole_workspace => {
             program = "cargo".to_owned();
-            args.extend(["fmt", "--all", "--", "--color", "never"].map(str::to_owned));
-            if check_only {
-                args.push("--check".to_owned());
-            }
+            args.extend(
+                ["fmt", "--all", "--", "--color", "never", "--check", "-l"].map(str::to_owned),
+            );
         }
         Family::Rust => {
-            args.extend(["--color", "never"].map(str::to_owned));
-            if check_only {
-                args.push("--check".to_owned());
-            }
+            args.extend(["--color", "never", "--check", "-l"].map(str::to_owned));
             args.extend(paths);
         }
         Family::Python => {
-            args.push("format".to_owned());
-            if check_only {
-                args.push("--check".to_owned());
-            }
+            args.extend(["format", "--check"].map(str::to_owned));
             args.extend(paths);
         }
         Family::Prettier => {
-            args.push(if check_only { "--check" } else { "--write" }.to_owned());
+            args.push("--check".to_owned());
             args.extend(paths);
         }
         Family::Go => {
             args.push("-l".to_owned());
-            if !check_only {
-                args.push("-w".to_owned());
-            }
             args.extend(paths);
         }
     }
-    let inputs = family.inputs();
-    let candidates = if check_only {
-        Vec::new()
-    } else {
-        // rustfmt also formats a file's out-of-line modules, which live under its directory.
-        let roots: Vec<PathBuf> = targets
-            .iter()
-            .map(|(_, path)| match (family, whole_workspace, path.parent()) {
-                (Family::Rust, false, Some(parent)) if path.is_file() => parent.to_path_buf(),
-                _ => path.clone(),
-            })
-            .collect();
-        snapshot::walk(ws, &roots, &inputs)
-    };
     Plan {
         formatter: family.name().to_owned(),
         spec: CommandSpec {
@@ -673,9 +827,19 @@ fn family_plan(
             shell: false,
             merge_stderr: false,
         },
-        candidates,
-        inputs,
+        candidates: Vec::new(),
+        inputs: family.inputs(),
         family: Some(family),
+    }
+}
+
+/// A workspace-relative path as a command-line operand: `./-x.py` for a file whose name starts
+/// with `-`, which would otherwise be read as an option.
+fn as_operand(relative: &str) -> String {
+    if relative.starts_with('-') {
+        format!("./{relative}")
+    } else {
+        relative.to_owned()
     }
 }
 
@@ -732,6 +896,9 @@ fn named_files(family: Option<Family>, output: &str) -> Vec<String> {
                         None => strip_position(rest),
                     };
                     named.push(path.to_owned());
+                } else if line.ends_with(".rs") && !line.starts_with(' ') {
+                    // `-l`: one file per line.
+                    named.push(line.to_owned());
                 }
             }
             Some(Family::Python) => {
@@ -780,20 +947,6 @@ fn strip_position(text: &str) -> &str {
         text = head;
     }
     text
-}
-
-/// The workspace-relative path of a file named in a formatter's output, when it is an existing
-/// file inside the workspace that matches `inputs`.
-fn existing_input(ws: &Workspace, named: &str, inputs: &Inputs) -> Option<String> {
-    if named.is_empty() {
-        return None;
-    }
-    let resolved = ws.resolve(named).ok()?;
-    if !resolved.is_file() {
-        return None;
-    }
-    let relative = ws.relative(&resolved)?;
-    inputs.matches(&relative).then_some(relative)
 }
 
 #[cfg(test)]

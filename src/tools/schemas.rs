@@ -131,7 +131,8 @@ pub fn specs() -> Vec<ToolSpec> {
             title: "Format",
             description: "Runs the project's formatter (cargo fmt/rustfmt, ruff format, prettier, gofmt, or \
                 the command in prodcode.toml) on files or directories; with check_only, reports which \
-                files would change without writing them.",
+                files would change without writing them. Only files inside the workspace are written; \
+                files a formatter reaches outside it (a link, a #[path] module) are listed in refused.",
             input_schema: object(
                 json!({
                     "paths": strings("Files or directories to format, relative to the workspace root (the whole workspace when absent)."),

@@ -5,7 +5,9 @@
 //! `info/exclude` and the global excludes file, and skips hidden files; `grep-searcher` reads files
 //! line by line and gives up on a file at its first NUL byte (a binary file); `grep-regex` matches
 //! with Rust `regex` syntax. Symbolic links are not followed by the walk; paths named by the caller
-//! go through [`Workspace::resolve`] first.
+//! go through [`Workspace::resolve`] first, and every file is opened with
+//! [`open_beneath`](super::workspace::open_beneath), so a link swapped in after the walk is not
+//! followed either.
 //!
 //! Results are deterministic: files are searched in the order of their workspace-relative paths,
 //! so the first `max_results` matches are the same on every run. The walk is single-threaded for
@@ -97,7 +99,12 @@ pub fn search(
             matches: Vec::new(),
             binary: false,
         };
-        if searcher.search_path(&matcher, &path, &mut sink).is_err() || sink.binary {
+        // Opened by descriptor without following links: a file swapped for a link pointing out
+        // since the walk is skipped, never searched.
+        let Ok(file) = super::workspace::open_beneath(ws.root(), &path) else {
+            continue;
+        };
+        if searcher.search_file(&matcher, &file, &mut sink).is_err() || sink.binary {
             // A file that vanished or cannot be read is skipped, as `rg` skips it.
             continue;
         }

@@ -302,23 +302,8 @@ impl Toolbox {
         let timeout_s = args
             .integer("timeout_s", 1, MAX_TEST_TIMEOUT_S)?
             .unwrap_or(DEFAULT_TEST_TIMEOUT_S);
-        // A target or name never becomes an option of the runner (`--logfile`, `-p plugin`).
-        if let Some(option) = targets
-            .iter()
-            .chain(&names)
-            .find(|text| text.trim_start().starts_with('-'))
-        {
-            return Err(invalid(format!(
-                "`{option}` starts with `-`: targets and names are never options; pass a path, \
-                 package, test name or test id"
-            )));
-        }
-        for target in &targets {
-            // Targets are paths or package names; a path must stay inside the workspace.
-            if target.contains('/') || target.contains('.') {
-                self.ws.resolve(target)?;
-            }
-        }
+        // Targets and names are checked by the runner's one gate (`runner::run_tests`), which
+        // curation goes through too: never an option, never a place outside the workspace.
         let runner =
             runner::detect(self.ws.root(), self.config.tests.as_ref()).ok_or_else(|| {
                 ToolError::new(
@@ -342,6 +327,7 @@ impl Toolbox {
                 runner::RunnerError::NotDetected { .. } => ToolErrorKind::Unavailable,
                 runner::RunnerError::EmptyCommand => ToolErrorKind::InvalidArgument,
                 runner::RunnerError::InvalidArgument(_) => ToolErrorKind::InvalidArgument,
+                runner::RunnerError::OutsideWorkspace(_) => ToolErrorKind::OutsideWorkspace,
                 _ => ToolErrorKind::Failed,
             };
             ToolError::new(kind, error.to_string())

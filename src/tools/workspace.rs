@@ -7,14 +7,28 @@
 //! not-yet-existing tail of a path is resolved lexically, so a file a tool is about to create
 //! inside the workspace is still allowed.
 //!
-//! Invariant: every path a tool touches went through `resolve`, and every text a tool returns went
-//! through a cap ([`cap_text`]) with a `truncated` flag.
+//! Resolving is not enough on its own: between `resolve` and the read, a file inside can be
+//! swapped for a symbolic link pointing out (issue 13 measured 25 outside answers in 400 calls).
+//! So tools never open a resolved path by name: [`Workspace::read`] and [`Workspace::replace`]
+//! walk from the root one component at a time with `O_NOFOLLOW`, each directory opened by
+//! descriptor from its parent, and check that the file they end at is a regular file. A link
+//! anywhere on the way (a canonical path has none, so one there arrived after `resolve`) makes the
+//! open fail instead of leaving the workspace. This is the guarantee of Linux's `openat2` with
+//! `RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS`, kept portable (docs/decisions.md).
+//!
+//! Invariant: every path a tool touches went through `resolve`, every file a tool reads or writes
+//! is opened through [`Workspace::read`] / [`Workspace::replace`] (or [`open_beneath`]), and
+//! every text a tool returns went through a cap ([`cap_text`]) with a `truncated` flag.
 
 use std::collections::VecDeque;
-use std::ffi::OsString;
+use std::ffi::{CString, OsString};
 use std::fmt;
-use std::io;
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Symbolic links followed while resolving one path before giving up, as Linux does (`ELOOP`).
 const MAX_SYMLINKS: usize = 40;
@@ -160,6 +174,74 @@ impl Workspace {
         }
     }
 
+    /// Reads at most `limit` bytes of the file at `path` (as [`Workspace::resolve`] returns it),
+    /// opened without following any symbolic link ([`open_beneath`]). The error says why the
+    /// file could not be opened; a link that appeared since `resolve` is one of the reasons.
+    pub fn read(&self, path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+        let file = open_beneath(&self.root, path)?;
+        let mut bytes = Vec::new();
+        file.take(limit).read_to_end(&mut bytes)?;
+        Ok(bytes)
+    }
+
+    /// Replaces the content of the existing regular file at `path` (as [`Workspace::resolve`]
+    /// returns it) with `bytes`: a new file in the same directory, with the old one's
+    /// permissions, renamed over it. Every directory on the way is opened without following
+    /// symbolic links, and the rename replaces the name itself, so neither a link swapped in
+    /// since `resolve` nor a hard link to an outside file is ever written through.
+    pub fn replace(&self, path: &Path, bytes: &[u8]) -> io::Result<()> {
+        let (dir, name) = open_parent_beneath(&self.root, path)?;
+        let old = openat(
+            &dir,
+            &name,
+            libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK,
+            0,
+        )?;
+        let mode = regular_file_mode(&old, path)?;
+        drop(old);
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let temp = CString::new(format!(
+            ".prodcode-{}-{}.tmp",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        ))
+        .map_err(io::Error::other)?;
+        let written = openat(
+            &dir,
+            &temp,
+            libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW,
+            mode,
+        )
+        .and_then(|fd| {
+            let mut file = File::from(fd);
+            file.write_all(bytes)?;
+            // The creation mode went through the umask; give the file the old one's exactly.
+            file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(mode))?;
+            file.sync_all()
+        })
+        .and_then(|()| {
+            // SAFETY: both names are NUL-terminated C strings and `dir` is an open directory.
+            let renamed = unsafe {
+                libc::renameat(
+                    dir.as_raw_fd(),
+                    temp.as_ptr(),
+                    dir.as_raw_fd(),
+                    name.as_ptr(),
+                )
+            };
+            if renamed == 0 {
+                Ok(())
+            } else {
+                Err(io::Error::last_os_error())
+            }
+        });
+        if written.is_err() {
+            // SAFETY: as above; a failure to remove the temporary file leaves only that file.
+            unsafe { libc::unlinkat(dir.as_raw_fd(), temp.as_ptr(), 0) };
+        }
+        written
+    }
+
     /// `path` relative to the root, with `/` separators (`.` for the root itself); `None` when
     /// `path` is not under the canonical root (pass paths as [`Workspace::resolve`] returns them).
     pub fn relative(&self, path: &Path) -> Option<String> {
@@ -236,6 +318,106 @@ fn push_front_components(pending: &mut VecDeque<OsString>, resolved: &mut PathBu
     for part in parts.into_iter().rev() {
         pending.push_front(part);
     }
+}
+
+/// Opens the regular file at `path`, which must lie under `root` (both canonical, as
+/// [`Workspace::resolve`] returns them), for reading without following a symbolic link at any
+/// component: each directory is opened from its parent's descriptor with `O_NOFOLLOW`, the file
+/// too, and the file must be a regular file (a FIFO or device is refused before it is read).
+/// The error is `ELOOP` ("too many levels of symbolic links") when a link is in the way.
+pub fn open_beneath(root: &Path, path: &Path) -> io::Result<File> {
+    let (dir, name) = open_parent_beneath(root, path)?;
+    // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused just below.
+    let fd = openat(
+        &dir,
+        &name,
+        libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK,
+        0,
+    )?;
+    regular_file_mode(&fd, path)?;
+    Ok(File::from(fd))
+}
+
+/// The directory holding `path`, opened component by component from `root` without following
+/// links, and the file's name in it.
+fn open_parent_beneath(root: &Path, path: &Path) -> io::Result<(OwnedFd, CString)> {
+    let relative = path.strip_prefix(root).map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!("{} is not inside {}", path.display(), root.display()),
+        )
+    })?;
+    let mut names = Vec::new();
+    for component in relative.components() {
+        match component {
+            Component::Normal(name) => {
+                names.push(CString::new(name.as_bytes()).map_err(io::Error::other)?)
+            }
+            _ => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("{} is not a canonical path", path.display()),
+                ));
+            }
+        }
+    }
+    let Some(name) = names.pop() else {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} is the workspace root, not a file", path.display()),
+        ));
+    };
+    let root = CString::new(root.as_os_str().as_bytes()).map_err(io::Error::other)?;
+    let directory = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW;
+    // SAFETY: `root` is a NUL-terminated C string.
+    let fd = unsafe { libc::open(root.as_ptr(), directory | libc::O_CLOEXEC) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `fd` was just opened and is owned by nothing else.
+    let mut dir = unsafe { OwnedFd::from_raw_fd(fd) };
+    for part in &names {
+        dir = openat(&dir, part, directory, 0)?;
+    }
+    Ok((dir, name))
+}
+
+/// `openat(2)` relative to `dir`, close-on-exec.
+fn openat(dir: &OwnedFd, name: &CString, flags: libc::c_int, mode: u32) -> io::Result<OwnedFd> {
+    // SAFETY: `name` is a NUL-terminated C string and `dir` an open descriptor.
+    let fd = unsafe {
+        libc::openat(
+            dir.as_raw_fd(),
+            name.as_ptr(),
+            flags | libc::O_CLOEXEC,
+            mode as libc::c_uint,
+        )
+    };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `fd` was just opened and is owned by nothing else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// The permission bits of the open file `fd`, which must be a regular file.
+fn regular_file_mode(fd: &OwnedFd, path: &Path) -> io::Result<u32> {
+    // SAFETY: `stat` is plain data that `fstat` fills in.
+    let mut stat: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: `fd` is open and `stat` is a valid pointer.
+    if unsafe { libc::fstat(fd.as_raw_fd(), &mut stat) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    if stat.st_mode & libc::S_IFMT != libc::S_IFREG {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} is not a regular file", path.display()),
+        ));
+    }
+    // `mode_t` is `u32` on Linux and `u16` on macOS.
+    #[allow(clippy::useless_conversion)]
+    let mode = u32::from(stat.st_mode);
+    Ok(mode & 0o7777)
 }
 
 /// Cuts `text` to at most `max_bytes` bytes at a character boundary; the flag is true when
@@ -461,6 +643,79 @@ mod tests {
     fn relative_refuses_paths_outside_the_root() {
         let (_inside, outside, ws) = workspace();
         assert_eq!(ws.relative(outside.path()), None);
+    }
+
+    #[test]
+    fn read_and_replace_act_on_files_inside() {
+        let (inside, _outside, ws) = workspace();
+        let path = ws.resolve("src/lib.rs").expect("inside");
+        assert_eq!(ws.read(&path, 1 << 20).expect("read"), b"fn main() {}\n");
+        assert_eq!(ws.read(&path, 2).expect("read capped"), b"fn");
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o640))
+            .expect("chmod");
+        ws.replace(&path, b"fn main() {\n}\n").expect("replace");
+        assert_eq!(fs::read(&path).expect("read"), b"fn main() {\n}\n");
+        let mode = fs::metadata(&path).expect("stat").permissions();
+        assert_eq!(
+            std::os::unix::fs::PermissionsExt::mode(&mode) & 0o7777,
+            0o640
+        );
+        let names: Vec<_> = fs::read_dir(inside.path().join("src"))
+            .expect("list")
+            .map(|entry| entry.expect("entry").file_name())
+            .collect();
+        assert_eq!(names, ["lib.rs"], "no temporary file is left behind");
+    }
+
+    #[test]
+    fn a_link_swapped_in_after_resolve_is_never_followed() {
+        let (inside, outside, ws) = workspace();
+        let path = ws.resolve("src/lib.rs").expect("inside");
+        // The race: `resolve` saw a file, then the file became a link pointing out.
+        fs::remove_file(&path).expect("remove");
+        std::os::unix::fs::symlink(outside.path().join("secret"), &path).expect("symlink");
+        let error = ws.read(&path, 1 << 20).expect_err("a link is not followed");
+        assert_eq!(error.raw_os_error(), Some(libc::ELOOP), "{error}");
+        assert!(ws.replace(&path, b"overwritten").is_err());
+        assert_eq!(
+            fs::read(outside.path().join("secret")).expect("read"),
+            b"secret\n"
+        );
+        // A directory on the way that became a link pointing out.
+        fs::remove_file(&path).expect("remove");
+        fs::rename(inside.path().join("src"), inside.path().join("old")).expect("rename");
+        std::os::unix::fs::symlink(outside.path(), inside.path().join("src")).expect("symlink");
+        let secret = ws.root().join("src/secret");
+        assert!(ws.read(&secret, 1 << 20).is_err());
+        assert!(ws.replace(&secret, b"overwritten").is_err());
+        assert_eq!(
+            fs::read(outside.path().join("secret")).expect("read"),
+            b"secret\n"
+        );
+        // A path outside the root, and the root itself, are refused outright.
+        assert!(ws.read(&outside.path().join("secret"), 10).is_err());
+        assert!(ws.read(ws.root(), 10).is_err());
+    }
+
+    #[test]
+    fn replace_never_writes_through_a_hard_link_and_a_fifo_is_not_opened() {
+        let (inside, outside, ws) = workspace();
+        let linked = inside.path().join("src/hard.rs");
+        fs::hard_link(outside.path().join("secret"), &linked).expect("hard link");
+        let linked = ws.resolve("src/hard.rs").expect("inside");
+        ws.replace(&linked, b"new\n").expect("replace");
+        assert_eq!(fs::read(&linked).expect("read"), b"new\n");
+        assert_eq!(
+            fs::read(outside.path().join("secret")).expect("read"),
+            b"secret\n"
+        );
+        let fifo = inside.path().join("src/fifo");
+        let name = CString::new(fifo.as_os_str().as_bytes()).expect("path");
+        // SAFETY: `name` is a NUL-terminated C string.
+        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+        let fifo = ws.resolve("src/fifo").expect("inside");
+        let error = ws.read(&fifo, 10).expect_err("a FIFO is no regular file");
+        assert!(error.to_string().contains("not a regular file"), "{error}");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! real git repositories and SQLite files in temporary directories.
 
 mod cli;
+mod confine;
 mod curate;
 mod eval;
 mod hooks;

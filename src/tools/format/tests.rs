@@ -74,6 +74,7 @@ fn rustfmt_checks_then_formats_a_file_and_its_modules() {
             "--color",
             "never",
             "--check",
+            "-l",
             "src/main.rs"
         ]
     );
@@ -82,7 +83,12 @@ fn rustfmt_checks_then_formats_a_file_and_its_modules() {
         run.problem, None,
         "a failing check is the answer, not a problem"
     );
-    assert!(run.output_tail.contains("Diff in"), "{}", run.output_tail);
+    // `-l`: names only, so no content of a file outside can reach the answer.
+    assert!(
+        run.output_tail.ends_with("src/sub.rs") && !run.output_tail.contains("fn"),
+        "{}",
+        run.output_tail
+    );
     assert_eq!(
         read(root, "src/main.rs"),
         UGLY_MAIN,
@@ -133,7 +139,9 @@ fn cargo_fmt_formats_the_whole_workspace() {
     let check = call(&ws, None, &[], true).expect("check");
     assert_eq!(
         check.runs[0].command,
-        vec!["cargo", "fmt", "--all", "--", "--color", "never", "--check"]
+        vec![
+            "cargo", "fmt", "--all", "--", "--color", "never", "--check", "-l"
+        ]
     );
     assert_eq!(check.changed, vec!["src/main.rs", "src/sub.rs"]);
     let written = call(&ws, None, &[], false).expect("format");
@@ -160,6 +168,11 @@ fn a_syntax_error_is_a_problem() {
         assert!(problem.contains("exited with code 1"), "{problem}");
         assert!(report.runs[0].output_tail.contains("unclosed delimiter"));
     }
+    // Beside files that do get formatted, the one that could not be is still a problem.
+    let report = call(&ws, None, &["src"], false).expect("report");
+    assert_eq!(report.changed, vec!["src/main.rs", "src/sub.rs"]);
+    let problem = report.runs[0].problem.as_deref().expect("a problem");
+    assert!(problem.contains("exited with code 1"), "{problem}");
 }
 
 #[test]

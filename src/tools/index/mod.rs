@@ -40,7 +40,7 @@ const FILES_PER_THREAD: usize = 8;
 
 /// Symbols of every source file in a workspace.
 pub struct Index {
-    root: PathBuf,
+    ws: Workspace,
     /// By workspace-relative path, so iteration is in path order.
     files: BTreeMap<String, FileEntry>,
 }
@@ -72,7 +72,7 @@ impl Index {
     /// `.gitignore`, skipping hidden and binary files).
     pub fn build(ws: &Workspace) -> Index {
         let mut index = Index {
-            root: ws.root().to_path_buf(),
+            ws: ws.clone(),
             files: BTreeMap::new(),
         };
         index.refresh(ws);
@@ -81,7 +81,7 @@ impl Index {
 
     /// Re-reads files added, changed or removed since the last build or refresh.
     pub fn refresh(&mut self, ws: &Workspace) {
-        self.root = ws.root().to_path_buf();
+        self.ws = ws.clone();
         let found = walk(ws);
         let present: HashSet<&str> = found.iter().map(|file| file.relative.as_str()).collect();
         self.files
@@ -94,7 +94,7 @@ impl Index {
                     .is_none_or(|entry| entry.stamp != file.stamp)
             })
             .collect();
-        for (file, parsed) in parse_all(stale) {
+        for (file, parsed) in parse_all(ws, stale) {
             self.files.insert(
                 file.relative,
                 FileEntry {
@@ -182,7 +182,7 @@ impl Index {
     /// the index holds; in a file no grammar reads, the word at the position.
     pub fn identifier_at(&self, path: &str, position: Position) -> Option<String> {
         let absolute = self.absolute(path)?;
-        let source = read_source(&absolute)?;
+        let source = read_source(&self.ws, &absolute)?;
         match Lang::of_path(&absolute) {
             Some(lang) => {
                 let mut parser = Parser::new();
@@ -242,7 +242,7 @@ impl Index {
                     hover_preference(decl.kind),
                 )
             })?;
-        let source = read_source(&self.root.join(path))?;
+        let source = read_source(&self.ws, &self.ws.root().join(path))?;
         let mut parser = Parser::new();
         let contents = hover::describe(
             &mut parser,
@@ -280,13 +280,13 @@ impl Index {
                 std::path::Component::Normal(_) | std::path::Component::CurDir
             )
         });
-        inside.then(|| self.root.join(relative))
+        inside.then(|| self.ws.root().join(relative))
     }
 
     /// The quoted text of some lines of a file, by 1-based line number.
     fn lines_of(&self, path: &str, wanted: impl Iterator<Item = u32>) -> HashMap<u32, String> {
         let wanted: HashSet<u32> = wanted.collect();
-        let Some(source) = read_source(&self.root.join(path)) else {
+        let Some(source) = read_source(&self.ws, &self.ws.root().join(path)) else {
             return HashMap::new();
         };
         let last = wanted.iter().copied().max().unwrap_or(0) as usize;
@@ -359,9 +359,10 @@ fn line_text(line: &str) -> String {
 }
 
 /// A file's text, with bytes that are not UTF-8 shown as U+FFFD; `None` when it cannot be read
-/// or is binary (has a NUL byte).
-fn read_source(path: &Path) -> Option<String> {
-    let bytes = std::fs::read(path).ok()?;
+/// or is binary (has a NUL byte). Opened without following links ([`Workspace::read`]): a file
+/// swapped for a link pointing out is not read; it is indexed empty until it changes again.
+fn read_source(ws: &Workspace, path: &Path) -> Option<String> {
+    let bytes = ws.read(path, MAX_FILE_BYTES).ok()?;
     if bytes.contains(&0) {
         return None;
     }
@@ -399,7 +400,7 @@ fn walk(ws: &Workspace) -> Vec<Found> {
 }
 
 /// Parses `files` on all cores.
-fn parse_all(files: Vec<Found>) -> Vec<(Found, Parsed)> {
+fn parse_all(ws: &Workspace, files: Vec<Found>) -> Vec<(Found, Parsed)> {
     if files.is_empty() {
         return Vec::new();
     }
@@ -415,7 +416,7 @@ fn parse_all(files: Vec<Found>) -> Vec<(Found, Parsed)> {
                 break;
             };
             // A file that vanished or turned binary is indexed empty until it changes again.
-            let parsed = read_source(&file.path)
+            let parsed = read_source(ws, &file.path)
                 .map(|source| parse::extract(&mut parser, file.lang, &source))
                 .unwrap_or_default();
             done.push((at, parsed));

@@ -934,7 +934,8 @@ impl Files for WorkspaceFiles<'_> {
             return text.clone();
         }
         let text = self.inside(path).and_then(|inside| {
-            let bytes = std::fs::read(inside).ok()?;
+            let ws = self.servers.workspace.as_ref()?;
+            let bytes = ws.read(&inside, server::MAX_DOCUMENT_BYTES + 1).ok()?;
             (bytes.len() as u64 <= server::MAX_DOCUMENT_BYTES)
                 .then(|| Arc::from(String::from_utf8_lossy(&bytes).into_owned()))
         });

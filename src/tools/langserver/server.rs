@@ -322,7 +322,7 @@ impl Server {
             .cloned()
             .collect();
         for other in others {
-            match read_document(&other) {
+            match read_document(&self.root, &other) {
                 Ok(text) => self.update(documents, &other, text),
                 Err(_) => {
                     documents.remove(&other);
@@ -333,7 +333,7 @@ impl Server {
                 }
             }
         }
-        let text = read_document(path).map_err(RequestError::Document)?;
+        let text = read_document(&self.root, path).map_err(RequestError::Document)?;
         if documents.contains_key(path) {
             self.update(documents, path, text.clone());
         } else {
@@ -562,8 +562,10 @@ pub fn program_name(program: &str) -> String {
 }
 
 /// A file's text as a server gets it: invalid UTF-8 replaced, at most [`MAX_DOCUMENT_BYTES`].
-fn read_document(path: &Path) -> Result<Arc<str>, String> {
-    let file = std::fs::File::open(path)
+/// Opened without following symbolic links under `root`, so a file swapped for a link pointing
+/// out is never sent to a server.
+fn read_document(root: &Path, path: &Path) -> Result<Arc<str>, String> {
+    let file = crate::tools::workspace::open_beneath(root, path)
         .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
     let mut bytes = Vec::new();
     file.take(MAX_DOCUMENT_BYTES + 1)

@@ -198,10 +198,12 @@ pub(super) fn is_test_id(text: &str) -> bool {
     let Some((binary, test)) = text.split_once(' ') else {
         return false;
     };
+    // No part of the binary id starts with `-`: it becomes `-p PACKAGE --test NAME`.
     let binary_ok = Target::from_binary_id(binary).is_some()
         && binary
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | ':' | '/'));
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | ':' | '/'))
+        && binary.split([':', '/']).all(|part| !part.starts_with('-'));
     let test_ok = !test.is_empty()
         && !test.starts_with(':')
         && test

@@ -21,7 +21,10 @@
 //!   (libtest's `test result:` lines, nextest's `Summary`).
 //! - No project option changes a verdict: doctests never run, nothing stops early or retries
 //!   (`--no-fail-fast`, nextest `--retries 0`, pytest `--maxfail=0`, go `-count=1`).
-//! - Targets and names never become options: one that starts with `-` is refused.
+//! - Targets and names never become options, and never name a place outside the workspace: one
+//!   gate ([`run_tests`]'s first step) refuses a leading `-` (and pytest's `@`), and a target,
+//!   pytest id file or Go id package that resolves outside; pytest's positional arguments follow
+//!   `--`.
 //! - Report files go to a temporary directory, never into the workspace.
 
 mod cargo;
@@ -41,6 +44,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::exec::{self, ExecError, Execution, find_on_path, is_executable};
+use super::workspace::{ToolErrorKind, Workspace};
 
 /// The most of a run's stdout and of its stderr kept while it runs (the tail).
 const OUTPUT_CAP: usize = 16 << 20;
@@ -307,6 +311,9 @@ pub enum RunnerError {
     TempDir(#[source] std::io::Error),
     #[error("{0}")]
     InvalidArgument(String),
+    /// A target or id names a place outside the workspace.
+    #[error("{0}")]
+    OutsideWorkspace(String),
 }
 
 /// The project's test runner: a configured command wins; otherwise the first of Cargo
@@ -376,16 +383,7 @@ pub fn run_tests(
     names: &[String],
     timeout: Duration,
 ) -> Result<TestRun, RunnerError> {
-    if let Some(option) = targets
-        .iter()
-        .chain(names)
-        .find(|text| text.trim_start().starts_with('-'))
-    {
-        return Err(RunnerError::InvalidArgument(format!(
-            "`{option}` starts with `-`: targets and names are never options; pass a path, \
-             package, test name or test id"
-        )));
-    }
+    check_arguments(root, runner, targets, names)?;
     let report_dir = tempfile::Builder::new()
         .prefix("prodcode-tests-")
         .tempdir()
@@ -503,6 +501,75 @@ pub fn run_tests(
         output_tail: run_tail,
         problem,
     })
+}
+
+/// The one gate every target and name passes before a command is built: they are data, never
+/// options of the runner, and what names a place stays inside the workspace at `root`.
+/// - Nothing may start with `-` (it would become an option: `--manifest-path`, `--basetemp=`,
+///   `-p plugin`) or hold a NUL byte.
+/// - Every target, read as a path, resolves inside the workspace ([`Workspace::resolve`]):
+///   package names resolve harmlessly inside, `../x` and `/elsewhere` are refused.
+/// - pytest reads arguments from a file named after `@` (pytest 8.2, even after `--`): a pytest
+///   target or id starting with `@` is refused.
+/// - The file of a pytest id and the package of a Go id, which reach the command line, resolve
+///   inside too; a cargo id's binary id has no part starting with `-` ([`Runner::is_test_id`]).
+fn check_arguments(
+    root: &Path,
+    runner: &Runner,
+    targets: &[String],
+    names: &[String],
+) -> Result<(), RunnerError> {
+    for text in targets.iter().chain(names) {
+        if text.trim_start().starts_with('-') {
+            return Err(RunnerError::InvalidArgument(format!(
+                "`{text}` starts with `-`: targets and names are never options; pass a path, \
+                 package, test name or test id"
+            )));
+        }
+        if text.contains('\0') {
+            return Err(RunnerError::InvalidArgument(format!(
+                "{text:?} contains a NUL byte: pass a plain path, package, test name or test id"
+            )));
+        }
+    }
+    let pytest = runner.kind == RunnerKind::Pytest;
+    let exact = runner.selects_exactly(names);
+    let mut places: Vec<&str> = targets.iter().map(String::as_str).collect();
+    if exact {
+        for name in names {
+            match runner.kind {
+                RunnerKind::Pytest => places.push(name.split("::").next().unwrap_or(name)),
+                RunnerKind::GoTest => {
+                    let package = name.split_once(' ').map_or(name.as_str(), |(p, _)| p);
+                    if package.starts_with('.') || package.starts_with('/') {
+                        places.push(package);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    if places.is_empty() {
+        return Ok(());
+    }
+    let ws = Workspace::new(root).map_err(|error| RunnerError::InvalidArgument(error.message))?;
+    for place in places {
+        if pytest && place.trim_start().starts_with('@') {
+            return Err(RunnerError::InvalidArgument(format!(
+                "`{place}` starts with `@`, which makes pytest read options from a file: pass \
+                 `./{place}` for a file of that name"
+            )));
+        }
+        ws.resolve(place).map_err(|error| match error.kind {
+            ToolErrorKind::OutsideWorkspace => RunnerError::OutsideWorkspace(format!(
+                "the target `{place}` resolves outside the workspace {}: tests run only inside \
+                 it; pass a path relative to the workspace root, a package or a test id",
+                ws.root().display()
+            )),
+            _ => RunnerError::InvalidArgument(error.message),
+        })?;
+    }
+    Ok(())
 }
 
 /// The answer when exact ids name nothing the runner could select (no such file, package or

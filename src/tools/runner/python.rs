@@ -171,10 +171,15 @@ pub(super) fn pytest_command(invocation: &Invocation) -> Option<CommandSpec> {
             .collect();
         let _ = std::fs::write(&select, lines);
         env.push(("PRODCODE_SELECT".to_owned(), select.display().to_string()));
+        // After `--`, a file is never read as an option.
+        extra.push("--".to_owned());
         extra.extend(files.into_iter().map(str::to_owned));
     } else {
-        extra.extend(invocation.targets.iter().cloned());
         extra.extend(keyword_arguments(invocation.names));
+        if !invocation.targets.is_empty() {
+            extra.push("--".to_owned());
+            extra.extend(invocation.targets.iter().cloned());
+        }
     }
     let mut spec = invocation.spec(extra);
     spec.env.retain(|(key, _)| key != "PYTHONPATH");

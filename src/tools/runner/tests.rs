@@ -705,10 +705,87 @@ fn names_and_targets_never_become_options() {
         assert!(error.to_string().contains("never options"), "{error}");
     }
     assert!(!runner.is_test_id("-p tests::x"));
+    assert!(!runner.is_test_id("a::--manifest-path x"));
+    assert!(!runner.is_test_id("a::bin/-x t"));
     assert!(!runner.is_test_id("tests::adds"));
     assert!(runner.is_test_id("my-crate::bin/my-bin tests::x"));
     assert!(!runner.is_test_id("my-crate::a tests::x)"));
     assert!(!runner.is_test_id("my-crate::odd/x t"));
+}
+
+#[test]
+fn targets_and_ids_never_name_a_place_outside_the_workspace() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    let runner = |kind: RunnerKind| Runner {
+        kind,
+        program: "prodcode-no-such-runner".to_owned(),
+        args: Vec::new(),
+        env: Vec::new(),
+    };
+    let run = |kind: RunnerKind, targets: &[&str], names: &[&str]| {
+        let targets: Vec<String> = targets.iter().map(|text| (*text).to_owned()).collect();
+        let names: Vec<String> = names.iter().map(|text| (*text).to_owned()).collect();
+        run_tests(
+            &root,
+            &runner(kind),
+            &targets,
+            &names,
+            Duration::from_secs(5),
+        )
+    };
+    let refused =
+        |kind: RunnerKind, targets: &[&str], names: &[&str]| run(kind, targets, names).unwrap_err();
+    for (kind, targets, names) in [
+        (RunnerKind::CargoTest, &["../x"][..], &[][..]),
+        (RunnerKind::CargoNextest, &["/etc"][..], &[][..]),
+        (RunnerKind::Pytest, &[][..], &["/etc/t.py::test_x"][..]),
+        (RunnerKind::Pytest, &[][..], &["../t.py::test_x"][..]),
+        (RunnerKind::GoTest, &[][..], &["../pkg TestX"][..]),
+        (RunnerKind::GoTest, &[][..], &["/pkg TestX"][..]),
+        (RunnerKind::Jest, &["../other"][..], &[][..]),
+    ] {
+        let error = refused(kind.clone(), targets, names);
+        assert!(
+            matches!(error, RunnerError::OutsideWorkspace(_)),
+            "{kind:?} {targets:?} {names:?}: {error}"
+        );
+    }
+    for (targets, names) in [(&["@args"][..], &[][..]), (&[][..], &["@args::test_x"][..])] {
+        let error = refused(RunnerKind::Pytest, targets, names);
+        assert!(matches!(error, RunnerError::InvalidArgument(_)), "{error}");
+        assert!(error.to_string().contains("`@`"), "{error}");
+    }
+    let error = refused(RunnerKind::GoTest, &["pkg\0x"], &[]);
+    assert!(error.to_string().contains("NUL"), "{error}");
+    // What stays inside passes the gate (and then finds no runner, or nothing to run).
+    for (kind, targets, names) in [
+        (RunnerKind::Pytest, &["tests/test_a.py"][..], &[][..]),
+        (
+            RunnerKind::Pytest,
+            &[][..],
+            &["tests/t.py::test_x[a b]"][..],
+        ),
+        (
+            RunnerKind::GoTest,
+            &["./..."][..],
+            &["example.com/m TestX"][..],
+        ),
+        (
+            RunnerKind::CargoTest,
+            &["mycrate"][..],
+            &["mycrate tests::x"][..],
+        ),
+    ] {
+        let result = run(kind.clone(), targets, names);
+        assert!(
+            !matches!(
+                result,
+                Err(RunnerError::InvalidArgument(_) | RunnerError::OutsideWorkspace(_))
+            ),
+            "{kind:?}: {result:?}"
+        );
+    }
 }
 
 /// The detected pytest runner, or `None` (after `tool_available`'s verdict) without pytest.
