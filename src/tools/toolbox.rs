@@ -304,7 +304,7 @@ impl Toolbox {
             .unwrap_or(DEFAULT_TEST_TIMEOUT_S);
         // Targets and names are checked by the runner's one gate (`runner::run_tests`), which
         // curation goes through too: never an option, never a place outside the workspace.
-        let runner =
+        let mut runner =
             runner::detect(self.ws.root(), self.config.tests.as_ref()).ok_or_else(|| {
                 ToolError::new(
                     ToolErrorKind::Unavailable,
@@ -314,6 +314,7 @@ impl Toolbox {
                     .to_string(),
                 )
             })?;
+        runner::import_from_root(&mut runner, self.ws.root());
         let run = runner::run_tests(
             self.ws.root(),
             &runner,

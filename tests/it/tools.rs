@@ -364,3 +364,29 @@ fn run_tests_ids_pass_back_through_the_cli_and_options_are_refused() {
         "{text}"
     );
 }
+
+/// Found by `prodcode eval`'s live Codex test: an agent calling `run_tests` on a project whose
+/// package sits at the root (no `conftest.py`, not installed) got "No module named calc" for
+/// every test, where `python -m pytest` at the root passes.
+#[test]
+fn run_tests_imports_a_root_package_as_python_m_pytest_would() {
+    if !pytest_installed() {
+        return;
+    }
+    let ws = Workspace::new();
+    std::fs::create_dir_all(ws.path("calc")).unwrap();
+    std::fs::create_dir_all(ws.path("tests")).unwrap();
+    ws.write(
+        "pyproject.toml",
+        "[project]\nname = \"calc\"\nversion = \"0.1.0\"\n",
+    );
+    ws.write("calc/__init__.py", "def add(a, b):\n    return a + b\n");
+    ws.write(
+        "tests/test_calc.py",
+        "import calc\n\n\ndef test_add():\n    assert calc.add(2, 3) == 5\n",
+    );
+    let root = ws.root.to_string_lossy().into_owned();
+    let answer = ws.prodcode_json(&["tool", "run_tests", "--workspace", &root, "--json"]);
+    assert_eq!(answer["passed"], 1, "{answer:#}");
+    assert_eq!(answer["didNotCompile"], 0, "{answer:#}");
+}

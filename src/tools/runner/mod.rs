@@ -346,21 +346,35 @@ pub fn isolate(runner: &mut Runner, root: &Path, target_dir: &Path) {
             target_dir.to_string_lossy().into_owned(),
         )),
         RunnerKind::Pytest | RunnerKind::Unittest => {
-            let mut paths = vec![root.to_path_buf()];
-            if root.join("src").is_dir() {
-                paths.push(root.join("src"));
-            }
-            if let Ok(joined) = std::env::join_paths(paths) {
-                runner.env.push((
-                    "PYTHONPATH".to_owned(),
-                    joined.to_string_lossy().into_owned(),
-                ));
-            }
+            import_from_root(runner, root);
             runner
                 .env
                 .push(("PYTHONDONTWRITEBYTECODE".to_owned(), "1".to_owned()));
         }
         _ => {}
+    }
+}
+
+/// Python tests import the project from the work tree (its root, and `src/` when there is one),
+/// as `python -m pytest` run at the root would: a project with no `conftest.py` at its root and
+/// no installed copy otherwise fails to collect (`No module named …`). The caller's own
+/// `PYTHONPATH` comes after.
+pub fn import_from_root(runner: &mut Runner, root: &Path) {
+    if !matches!(runner.kind, RunnerKind::Pytest | RunnerKind::Unittest) {
+        return;
+    }
+    let mut paths = vec![root.to_path_buf()];
+    if root.join("src").is_dir() {
+        paths.push(root.join("src"));
+    }
+    if let Some(existing) = std::env::var_os("PYTHONPATH") {
+        paths.extend(std::env::split_paths(&existing));
+    }
+    if let Ok(joined) = std::env::join_paths(paths) {
+        runner.env.push((
+            "PYTHONPATH".to_owned(),
+            joined.to_string_lossy().into_owned(),
+        ));
     }
 }
 
