@@ -119,7 +119,10 @@ pub(super) fn run(
     let task = &plan.task;
     let setup_started = Instant::now();
     let (scratch, base) = worker.base(context, task, plan.context)?;
-    precheck(context, worker, plan, &scratch, &base)?;
+    let precheck_started = Instant::now();
+    let checked = precheck(context, worker, plan, &scratch, &base);
+    result.durations_ms.precheck = precheck_started.elapsed().as_millis() as u64;
+    checked?;
     let workspace = super::workspace(
         &scratch,
         &base,
@@ -128,7 +131,8 @@ pub(super) fn run(
     )?;
     let root = workspace.root().to_path_buf();
     let before_outside = listing(workspace_parent);
-    result.durations_ms.setup = setup_started.elapsed().as_millis() as u64;
+    result.durations_ms.setup =
+        (setup_started.elapsed().as_millis() as u64).saturating_sub(result.durations_ms.precheck);
 
     // The agent.
     let agent_started = Instant::now();
@@ -240,7 +244,9 @@ pub(super) fn run(
     workspace.apply(&task.test_patch).map_err(|error| {
         format!("the test patch does not apply after the agent's change: {error}")
     })?;
+    let tests_started = Instant::now();
     let run = run_tests(context, worker, task, &workspace)?;
+    result.durations_ms.tests = tests_started.elapsed().as_millis() as u64;
     let _ = std::fs::write(
         run_dir.join("tests.json"),
         serde_json::to_string_pretty(&run).unwrap_or_default(),

@@ -592,7 +592,12 @@ pub fn html(report: &Report) -> String {
         ));
     }
     out.push_str("</svg>\n");
-    // Tool use chart.
+    // Tool use chart, when any run reported its calls.
+    if groups.iter().all(|group| group.tool_calls == 0) {
+        out.push_str(&markdown_tables_as_html(&markdown(report)));
+        out.push_str("</body></html>\n");
+        return out;
+    }
     out.push_str(&format!(
         "<h2>Tool use (share of calls)</h2>\n<svg class=\"chart\" id=\"tool-use\" width=\"{}\" height=\"{}\" xmlns=\"http://www.w3.org/2000/svg\" role=\"img\">\n",
         left + width + 80.0,

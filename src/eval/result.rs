@@ -42,7 +42,8 @@ pub struct RunResult {
     pub command: Vec<String>,
     pub exit_code: Option<i32>,
     pub timed_out: bool,
-    /// Milliseconds: `setup` (workspace), `agent`, `grading` (tests and bookkeeping), `total`.
+    /// Milliseconds: `precheck` (the base's own check, on the first run of a base only),
+    /// `setup` (base and workspace), `agent`, `grading` (of which `tests`, the test run), `total`.
     pub durations_ms: Durations,
     /// Test id → status after the agent's change and the test patch (`passed`, `failed`,
     /// `notRun`, …).
@@ -89,10 +90,24 @@ pub struct RunResult {
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Durations {
+    #[serde(default)]
+    pub precheck: u64,
     pub setup: u64,
     pub agent: u64,
     pub grading: u64,
+    #[serde(default)]
+    pub tests: u64,
     pub total: u64,
+}
+
+impl Durations {
+    /// The harness's own time: everything but the agent, the test runs and the base's check.
+    pub fn overhead(&self) -> u64 {
+        self.total
+            .saturating_sub(self.agent)
+            .saturating_sub(self.tests)
+            .saturating_sub(self.precheck)
+    }
 }
 
 impl RunResult {

@@ -399,12 +399,10 @@ fn scripted_agents_are_graded_by_the_tasks_tests_and_cannot_game_them() {
         "report html",
     );
     let page = std::fs::read_to_string(&html).unwrap();
-    assert!(
-        page.contains("id=\"solve-rate\"") && page.contains("id=\"tool-use\""),
-        "{page}"
-    );
+    assert!(page.contains("id=\"solve-rate\""), "{page}");
     // Self-contained: nothing is fetched when the page is opened.
     assert!(!page.contains("src=") && !page.contains("href="), "{page}");
+    assert_renders_in_chromium(&html);
 }
 
 #[test]
@@ -427,6 +425,12 @@ fn pass_at_k_over_repeated_runs_and_validation_of_broken_tasks() {
         })
         .unwrap()
         .clone();
+    let rubric = ws.db.parent().unwrap().join("rubric.toml");
+    std::fs::write(
+        &rubric,
+        "[eval]\nrubric = [\"python3\", \"-c\", \"import json, sys; d = json.load(sys.stdin); print(json.dumps({'score': int('def clamp' in d['diff']), 'task': d['task']['instanceId']}))\"]\n",
+    )
+    .unwrap();
     ok(
         prodcode(
             &ws,
@@ -442,10 +446,21 @@ fn pass_at_k_over_repeated_runs_and_validation_of_broken_tasks() {
                 &clamp,
                 "--agent",
                 &agent_arg(&ws, "flaky"),
+                "--config",
+                rubric.to_str().unwrap(),
             ],
         ),
         "eval --runs 3",
     );
+    // The rubric grader saw the task and the agent's diff of every run.
+    for result in results(&out) {
+        let solved = result["outcome"] == "resolved";
+        assert_eq!(
+            result["rubric"],
+            serde_json::json!({ "score": if solved { 1 } else { 0 }, "task": clamp }),
+            "{result:#}"
+        );
+    }
     let json: Value = serde_json::from_str(&ok(
         prodcode(&ws, &["report", out.to_str().unwrap(), "--format", "json"]),
         "report",
@@ -497,4 +512,101 @@ fn pass_at_k_over_repeated_runs_and_validation_of_broken_tasks() {
         stderr.contains(&clamp) && stderr.contains("gold"),
         "{stderr}"
     );
+}
+
+/// Counts the pixels of a PNG that have exactly `rgb` (8-bit RGB or RGBA, non-interlaced, as
+/// Chromium writes screenshots), with Python's zlib: no image crate for one test.
+const COUNT_PIXELS: &str = r#"
+import struct, sys, zlib
+data = open(sys.argv[1], "rb").read()
+rgb = bytes.fromhex(sys.argv[2])
+pos, idat = 8, b""
+while pos < len(data):
+    length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+    body = data[pos + 8:pos + 8 + length]
+    if kind == b"IHDR":
+        width, height, depth, colour = struct.unpack(">IIBB", body[:10])
+    elif kind == b"IDAT":
+        idat += body
+    pos += 12 + length
+assert depth == 8 and colour in (2, 6), (depth, colour)
+channels = 3 if colour == 2 else 4
+raw = zlib.decompress(idat)
+stride = width * channels
+prev = bytearray(stride)
+count = 0
+for y in range(height):
+    start = y * (stride + 1)
+    kind, line = raw[start], bytearray(raw[start + 1:start + 1 + stride])
+    for i in range(stride):
+        a = line[i - channels] if i >= channels else 0
+        b = prev[i]
+        c = prev[i - channels] if i >= channels else 0
+        if kind == 1: line[i] = (line[i] + a) & 255
+        elif kind == 2: line[i] = (line[i] + b) & 255
+        elif kind == 3: line[i] = (line[i] + (a + b) // 2) & 255
+        elif kind == 4:
+            p = a + b - c
+            pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+            pred = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
+            line[i] = (line[i] + pred) & 255
+    count += sum(1 for x in range(width) if line[x * channels:x * channels + 3] == rgb)
+    prev = line
+print(count)
+"#;
+
+/// The HTML report opened in a real headless Chromium: the page loads without a script error and
+/// its solve-rate chart is drawn (the bars' colour is on the screenshot).
+fn assert_renders_in_chromium(html: &Path) {
+    let Some(chromium) = crate::support::tool_on_path("chromium") else {
+        crate::support::missing("chromium (Debian's chromium package)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let shot = dir.path().join("report.png");
+    let output = std::process::Command::new(&chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--window-size=1200,900",
+        ])
+        .arg(format!(
+            "--user-data-dir={}",
+            dir.path().join("profile").display()
+        ))
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(format!("file://{}", html.display()))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "chromium: {stderr}");
+    assert!(
+        !stderr.contains("Uncaught") && !stderr.contains("CONSOLE"),
+        "{stderr}"
+    );
+    let count = std::process::Command::new("python3")
+        .args(["-c", COUNT_PIXELS])
+        .arg(&shot)
+        .arg("4e79a7")
+        .output()
+        .unwrap();
+    assert!(
+        count.status.success(),
+        "{}",
+        String::from_utf8_lossy(&count.stderr)
+    );
+    let pixels: u64 = String::from_utf8_lossy(&count.stdout)
+        .trim()
+        .parse()
+        .unwrap();
+    // The bars of the solve-rate chart (and the first tool-use colour): thousands of pixels.
+    assert!(pixels > 2000, "{pixels} pixels of the bars' colour");
 }
