@@ -58,6 +58,7 @@ pub use curation::{CurationInteraction, MainCommitLines};
 pub use eval_runs::NewEvalRun;
 pub use imports::{ImportFile, NewImportKey};
 pub use reports::{CommitReport, InteractionInfo, LandedInteraction, LandedLines, Landing};
+pub use runs::{decode as decode_runs, encode as encode_runs};
 pub use schema::SCHEMA_VERSION;
 pub use tool_calls::{NewToolCall, ToolCallCount, ToolCallScope};
 
