@@ -22,7 +22,8 @@
 //! API boundary: [`Store`] (open, typed reads, [`Store::verify`]) and [`Writer`] (every write,
 //! one transaction per [`Store::write`] call). Reads never block writers (WAL).
 //!
-//! Files: `schema.rs` (migrations), `chain.rs` (the event log and its verification), `writes.rs`
+//! Files: `schema.rs` (migrations), `chain.rs` (the event log and its verification),
+//! `integrity.rs` (what verification checks beyond the chain), `writes.rs`
 //! (domain writes), `queries.rs` (typed reads), `reports.rs` (reads for `stats`, `blame`,
 //! `log --landed` and `export`), `curation.rs` (reads for `curate`), `runs.rs` (the JSON of stored provenance runs).
 
@@ -32,6 +33,7 @@ mod curation;
 mod eval_runs;
 pub mod hooks;
 mod imports;
+mod integrity;
 mod queries;
 mod reports;
 mod runs;
@@ -57,6 +59,7 @@ pub use commits::{
 pub use curation::{CurationInteraction, MainCommitLines};
 pub use eval_runs::NewEvalRun;
 pub use imports::{ImportFile, NewImportKey};
+pub use integrity::{RowProblem, RowProblemKind};
 pub use reports::{CommitReport, InteractionInfo, LandedInteraction, LandedLines, Landing};
 pub use runs::{decode as decode_runs, encode as encode_runs};
 pub use schema::SCHEMA_VERSION;

@@ -662,3 +662,84 @@ fn hooks_spool_outside_a_full_or_read_only_filesystem() {
         "{output:?}"
     );
 }
+
+/// Issue 13, item 5: `verify` covered only the event chain; edits of `prompts.text` or
+/// `blobs.data` went unseen although blobs are content-addressed and prompts copy their event.
+#[test]
+fn verify_checks_blobs_and_prompts_against_their_events() {
+    let ws = Workspace::new();
+    let mut client = ws.daemon();
+    let uri = ws.uri("lib.rs");
+    crate::support::open(&mut client, &uri, "fn main() {}\n");
+    client
+        .notify(
+            "prodcode/promptSubmitted",
+            json!({ "interactionId": "lsp-1", "prompt": "rename main" }),
+        )
+        .unwrap();
+    client.shutdown().unwrap();
+    let long = format!("a long prompt {}", "x".repeat(5000));
+    let mut claude = Claude::start_with_prompt(&ws, "v", &long);
+    claude.write(&ws.path("hello.txt"), "hello\n");
+    claude.stop();
+
+    let verify = |db: &Path| {
+        let output = Command::new(bin())
+            .args(["verify", "--json", "--db"])
+            .arg(db)
+            .output()
+            .unwrap();
+        let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+        (output.status.code(), report)
+    };
+    let (code, report) = verify(&ws.db);
+    assert_eq!(code, Some(0), "{report}");
+    assert!(report["blobsChecked"].as_u64().unwrap() >= 2, "{report}");
+    assert_eq!(report["promptsChecked"], 2, "{report}");
+    assert_eq!(report["rowProblems"], json!([]));
+
+    // Each tampering on its own copy, every guard the log has removed first.
+    let tamper = |sql: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let copy = dir.path().join("copy.db");
+        std::fs::copy(&ws.db, &copy).unwrap();
+        let connection = rusqlite::Connection::open(&copy).unwrap();
+        assert!(connection.execute(sql, []).unwrap() >= 1, "{sql}");
+        drop(connection);
+        let (code, report) = verify(&copy);
+        assert_eq!(code, Some(1), "{sql}: {report}");
+        assert_eq!(report["problem"], Value::Null, "the chain itself is intact");
+        report["rowProblems"].clone()
+    };
+    assert_eq!(
+        tamper("UPDATE prompts SET text = 'rename nothing' WHERE interaction_id = 'lsp-1'"),
+        json!([{ "table": "prompts", "key": "lsp-1#1", "kind": "differs_from_event" }])
+    );
+    assert_eq!(
+        tamper("UPDATE prompts SET text = 'a short prompt' WHERE interaction_id = 'claude:v'"),
+        json!([{ "table": "prompts", "key": "claude:v#1", "kind": "differs_from_event" }])
+    );
+    let snapshot_blob: String = rusqlite::Connection::open(&ws.db)
+        .unwrap()
+        .query_row(
+            "SELECT content_hash FROM provenance_snapshots ORDER BY id DESC LIMIT 1",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        tamper(&format!(
+            "UPDATE blobs SET data = CAST('hacked\n' AS BLOB), size = 7 WHERE hash = '{snapshot_blob}'"
+        )),
+        json!([{ "table": "blobs", "key": snapshot_blob, "kind": "tampered" }])
+    );
+    let human = Command::new(bin())
+        .args(["verify", "--db"])
+        .arg(&ws.db)
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&human.stdout).contains("prompts match their events"),
+        "{human:?}"
+    );
+}
