@@ -347,7 +347,8 @@ impl Recorder {
         let paused = self
             .last_failure
             .is_some_and(|failed| failed.elapsed() < RETRY_AFTER);
-        if paused && !force {
+        // A full queue is not left to grow while the database refuses: it goes to the spool.
+        if paused && !force && !self.is_full() {
             return;
         }
         if self.store.is_none() && !self.reopen() {
