@@ -4,8 +4,8 @@
 mod cli;
 mod confine;
 mod curate;
-mod eval;
 mod durability;
+mod eval;
 mod hooks;
 mod import;
 mod install;
