@@ -683,6 +683,36 @@ fn verify_checks_blobs_and_prompts_against_their_events() {
     claude.write(&ws.path("hello.txt"), "hello\n");
     claude.stop();
 
+    // Prompts with secrets are redacted on every channel; what verify compares must still agree.
+    let secrets: Vec<Value> = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/secrets.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let secret_db = ws.db.with_file_name("secrets.db");
+    let secret_db_text = secret_db.to_string_lossy().into_owned();
+    let mut client = StdioClient::spawn(
+        &bin(),
+        &["lsp", "--db", &secret_db_text],
+        &[],
+        Stdio::null(),
+    )
+    .unwrap();
+    client.initialize(&ws.root, json!({})).unwrap();
+    for (n, secret) in secrets.iter().enumerate() {
+        let text = format!("use \"{}\" here", secret["text"].as_str().unwrap());
+        client
+            .notify(
+                "prodcode/promptSubmitted",
+                json!({ "interactionId": format!("s-{n}"), "prompt": text }),
+            )
+            .unwrap();
+        Claude::start_in(&secret_db, &ws.root, &format!("s{n}")).prompt(&text);
+    }
+    client.shutdown().unwrap();
+
     let verify = |db: &Path| {
         let output = Command::new(bin())
             .args(["verify", "--json", "--db"])
@@ -697,6 +727,12 @@ fn verify_checks_blobs_and_prompts_against_their_events() {
     assert!(report["blobsChecked"].as_u64().unwrap() >= 2, "{report}");
     assert_eq!(report["promptsChecked"], 2, "{report}");
     assert_eq!(report["rowProblems"], json!([]));
+    let (code, report) = verify(&secret_db);
+    assert_eq!(code, Some(0), "{report}");
+    assert!(
+        report["promptsChecked"].as_u64().unwrap() >= 3 * secrets.len() as u64,
+        "{report}"
+    );
 
     // Each tampering on its own copy, every guard the log has removed first.
     let tamper = |sql: &str| {
