@@ -19,5 +19,6 @@ pub mod lsp;
 pub mod mcp;
 pub mod model;
 pub mod reattach;
+pub mod spool;
 pub mod store;
 pub mod tools;

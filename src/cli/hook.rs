@@ -25,7 +25,7 @@ pub fn run(db: Option<PathBuf>, args: Args) -> anyhow::Result<ExitCode> {
     let log_db = db_path.clone();
     let agent = args.agent.clone();
     std::panic::set_hook(Box::new(move |info| {
-        hook::spool::log(log_db.as_deref(), &agent, &format!("panic: {info}"));
+        let _ = hook::spool::log(log_db.as_deref(), &agent, &format!("panic: {info}"));
     }));
     let input = if args.agent == "git" {
         Vec::new()
@@ -56,8 +56,13 @@ pub fn run(db: Option<PathBuf>, args: Args) -> anyhow::Result<ExitCode> {
         link_in_background(&db_path, &cwd);
     }
     let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(reply.as_bytes());
+    let _ = stdout.write_all(reply.stdout.as_bytes());
     let _ = stdout.flush();
+    if !reply.stderr.is_empty() {
+        let mut stderr = std::io::stderr().lock();
+        let _ = stderr.write_all(reply.stderr.as_bytes());
+        let _ = stderr.flush();
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -84,7 +89,7 @@ fn link_in_background(db: &std::path::Path, cwd: &std::path::Path) {
     std::os::unix::process::CommandExt::process_group(&mut command, 0);
     let spawned = command.spawn();
     if let Err(error) = spawned {
-        hook::spool::log(
+        let _ = hook::spool::log(
             Some(db),
             "git",
             &format!("cannot start prodcode link: {error}"),

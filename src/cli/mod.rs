@@ -189,10 +189,12 @@ fn db_path(db: Option<PathBuf>) -> anyhow::Result<PathBuf> {
 /// Milliseconds since the epoch as RFC 3339 UTC, for human and JSON output.
 pub use crate::clock::format_rfc3339 as rfc3339;
 
-/// The database at `path` if it exists; read commands never create one.
+/// The database at `path` if it exists, opened read-only: read commands never create one, never
+/// change the file they read, and work on a store they may not write (a read-only mount, a
+/// copy kept as evidence).
 fn open_existing(path: &std::path::Path) -> anyhow::Result<Option<crate::store::Store>> {
     if !path.exists() {
         return Ok(None);
     }
-    Ok(Some(crate::store::Store::open(path)?))
+    Ok(Some(crate::store::Store::open_read_only(path)?))
 }

@@ -119,7 +119,10 @@ pub struct StatusCounts {
     pub open_documents: usize,
     /// Events committed to the database by this daemon since it started.
     pub durable_events: u64,
-    /// Events accepted but not yet committed (non-zero only while the database refuses writes).
+    /// Events accepted but neither committed nor spooled (non-zero only while the database and
+    /// every spool place refuse writes).
     pub pending_events: usize,
+    /// Events this daemon spooled because the database refused them, since it started.
+    pub spooled_events: u64,
     pub open_checkpoints: usize,
 }

@@ -64,13 +64,13 @@ pub fn serve(config: Config, transport: &Transport) -> bool {
             external::poll(&mut state);
         }
         if state.recorder.is_full() {
-            state.recorder.flush(false);
+            state.flush(false);
         }
         if exit {
             break;
         }
     }
-    state.recorder.flush(true);
+    state.flush(true);
     if state.recorder.pending() > 0 {
         tracing::error!(
             "exiting with {} events that the database did not accept: {}",
@@ -88,18 +88,21 @@ fn next(state: &mut GlobalState, transport: &Transport) -> Option<Incoming> {
         Err(TryRecvError::Disconnected) => return None,
         Err(TryRecvError::Empty) => {}
     }
-    state.recorder.flush(false);
+    state.flush(false);
     loop {
         // Wake up while there is something to retry or to watch; otherwise sleep until a
         // message comes.
-        if state.recorder.pending() == 0 && state.documents.is_empty() {
+        if state.recorder.pending() == 0
+            && !state.recorder.spool_waiting()
+            && state.documents.is_empty()
+        {
             return transport.incoming.recv().ok();
         }
         match transport.incoming.recv_timeout(external::POLL_EVERY) {
             Ok(item) => return Some(item),
             Err(RecvTimeoutError::Disconnected) => return None,
             Err(RecvTimeoutError::Timeout) => {
-                state.recorder.flush(false);
+                state.flush(false);
                 external::poll(state);
             }
         }
@@ -201,7 +204,7 @@ fn handle_request(state: &mut GlobalState, request: Request) -> Option<Response>
         ));
     }
     // Answers promise durability of every earlier event: write them before looking.
-    state.recorder.flush(true);
+    state.flush(true);
     let result = match method.as_str() {
         "shutdown" => {
             state.shutdown_requested = true;

@@ -13,7 +13,7 @@ use crate::git;
 use crate::tools::toolbox::Toolbox;
 
 use super::linker::Linker;
-use super::recorder::Recorder;
+use super::recorder::{NoticeLevel, Recorder};
 
 /// How many applied `didChange` events a document remembers, so that `prodcode/aiEditApplied`
 /// naming a slightly older version can still be placed.
@@ -116,8 +116,29 @@ impl GlobalState {
     /// Answers a request. Every event received before the request is committed first, so an
     /// answer is also the acknowledgement that those events are durable.
     pub fn respond(&mut self, response: Response) {
-        self.recorder.flush(true);
+        self.flush(true);
         let _ = self.sender.send(Message::Response(response));
+    }
+
+    /// Commits (or spools) the queued events, then tells the person through the editor
+    /// (`window/showMessage`) when recording degraded or recovered. Notices wait until the
+    /// client is initialized: nothing but the answer may come before that.
+    pub fn flush(&mut self, force: bool) {
+        self.recorder.flush(force);
+        if !self.initialized {
+            return;
+        }
+        for notice in self.recorder.take_notices() {
+            let kind = match notice.level {
+                NoticeLevel::Error => 1,
+                NoticeLevel::Warning => 2,
+                NoticeLevel::Info => 3,
+            };
+            self.notify(
+                "window/showMessage",
+                serde_json::json!({ "type": kind, "message": notice.message }),
+            );
+        }
     }
 
     pub fn notify(&self, method: &str, params: serde_json::Value) {

@@ -9,6 +9,7 @@
 
 use rusqlite::Connection;
 
+use super::integrity::{self, RowProblem};
 use super::{EventId, NewEvent, Store, StoreError, StoredEvent, Writer};
 use crate::model::hex;
 
@@ -34,11 +35,17 @@ pub struct Verification {
     pub head_hash: String,
     /// The first problem in id order; `None` when the chain is intact.
     pub problem: Option<ChainProblem>,
+    /// Blobs whose content was hashed and compared with their key.
+    pub blobs_checked: u64,
+    /// Prompts compared with the event they were recorded from.
+    pub prompts_checked: u64,
+    /// Rows that disagree with what they are derived from (see `integrity`), the first 100.
+    pub row_problems: Vec<RowProblem>,
 }
 
 impl Verification {
     pub fn is_ok(&self) -> bool {
-        self.problem.is_none()
+        self.problem.is_none() && self.row_problems.is_empty()
     }
 }
 
@@ -227,7 +234,9 @@ impl Writer<'_> {
 
 impl Store {
     /// Walks the whole event log and reports the first event that was edited, removed or
-    /// unlinked. Reads one consistent snapshot, so it can run while others write.
+    /// unlinked, then checks the rows that can be recomputed (blobs against their hashes, live
+    /// prompts against their events). Reads one consistent snapshot, so it can run while others
+    /// write.
     pub fn verify(&self) -> Result<Verification, StoreError> {
         let tx = self.conn.unchecked_transaction()?;
         let head = read_head(&tx)?;
@@ -255,6 +264,7 @@ impl Store {
                 }
             }
         }
+        let rows = integrity::check(&tx)?;
         drop(tx);
         let problem = problem.or_else(|| check_end(&previous, &head));
         Ok(Verification {
@@ -262,6 +272,9 @@ impl Store {
             head_id: head.id,
             head_hash: head.hash,
             problem,
+            blobs_checked: rows.blobs_checked,
+            prompts_checked: rows.prompts_checked,
+            row_problems: rows.problems,
         })
     }
 

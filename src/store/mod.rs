@@ -22,7 +22,8 @@
 //! API boundary: [`Store`] (open, typed reads, [`Store::verify`]) and [`Writer`] (every write,
 //! one transaction per [`Store::write`] call). Reads never block writers (WAL).
 //!
-//! Files: `schema.rs` (migrations), `chain.rs` (the event log and its verification), `writes.rs`
+//! Files: `schema.rs` (migrations), `chain.rs` (the event log and its verification),
+//! `integrity.rs` (what verification checks beyond the chain), `writes.rs`
 //! (domain writes), `queries.rs` (typed reads), `reports.rs` (reads for `stats`, `blame`,
 //! `log --landed` and `export`), `curation.rs` (reads for `curate`), `runs.rs` (the JSON of stored provenance runs).
 
@@ -32,6 +33,7 @@ mod curation;
 mod eval_runs;
 pub mod hooks;
 mod imports;
+mod integrity;
 mod queries;
 mod reports;
 mod runs;
@@ -57,7 +59,9 @@ pub use commits::{
 pub use curation::{CurationInteraction, MainCommitLines};
 pub use eval_runs::NewEvalRun;
 pub use imports::{ImportFile, NewImportKey};
+pub use integrity::{RowProblem, RowProblemKind};
 pub use reports::{CommitReport, InteractionInfo, LandedInteraction, LandedLines, Landing};
+pub use runs::{decode as decode_runs, encode as encode_runs};
 pub use schema::SCHEMA_VERSION;
 pub use tool_calls::{NewToolCall, ToolCallCount, ToolCallScope};
 
@@ -290,9 +294,17 @@ pub struct Writer<'a> {
 impl Store {
     /// Opens (creating it, its parent directories and its schema if needed) the database at
     /// `path` for reading and writing.
+    ///
+    /// A file is identified before anything about it changes: one that is not a SQLite
+    /// database, belongs to another program, or has a newer schema is refused untouched (its
+    /// mode, journal mode and contents as they were).
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        check_header(path)?;
         create_private_file(path)?;
         let conn = Connection::open(path).map_err(|source| open_error(path, source))?;
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(|source| open_error(path, source))?;
+        schema::identify(&conn, path)?;
         // SQLite gives the -wal and -shm files the database file's mode, so this covers them.
         restrict_mode(path)?;
         configure(&conn, path, true)?;
@@ -314,22 +326,20 @@ impl Store {
                 source,
             });
         }
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn =
-            Connection::open_with_flags(path, flags).map_err(|source| open_error(path, source))?;
-        configure(&conn, path, false)?;
-        schema::check_application_id(&conn, path)?;
+        check_header(path)?;
+        let conn = open_reading(path)?;
+        schema::identify(&conn, path)?;
         let found = schema::user_version(&conn).map_err(|source| open_error(path, source))?;
-        if found > SCHEMA_VERSION {
-            return Err(StoreError::NewerSchema {
-                path: path.to_owned(),
-                found,
-                supported: SCHEMA_VERSION,
-            });
-        }
         if found < SCHEMA_VERSION {
             drop(conn);
-            drop(Store::open(path)?);
+            if let Err(error) = Store::open(path) {
+                return Err(StoreError::Corrupt(format!(
+                    "{} has schema version {found}, older than this prodcode reads ({SCHEMA_VERSION}), \
+                     and could not be upgraded ({error}); run any prodcode command that records \
+                     with write access to it once",
+                    path.display()
+                )));
+            }
             return Store::open_read_only(path);
         }
         Ok(Store {
@@ -368,6 +378,115 @@ impl Store {
         writer.tx.commit()?;
         Ok(value)
     }
+}
+
+/// Refuses, by its first bytes and without opening it through SQLite, a file at `path` that is
+/// not a SQLite database or that another program marked as its own (`application_id`, bytes
+/// 68..72 of the header). A missing or empty file passes: it becomes a new database. The
+/// header's `application_id` can lag behind a write-ahead log that was never checkpointed, so
+/// [`schema::identify`] asks SQLite again once the file is known to be a database.
+fn check_header(path: &Path) -> Result<(), StoreError> {
+    use std::io::Read;
+    const MAGIC: &[u8; 16] = b"SQLite format 3\0";
+    let mut file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => {
+            return Err(StoreError::Io {
+                context: format!("cannot read the database file {}", path.display()),
+                source,
+            });
+        }
+    };
+    let mut header = Vec::with_capacity(100);
+    file.by_ref()
+        .take(100)
+        .read_to_end(&mut header)
+        .map_err(|source| StoreError::Io {
+            context: format!("cannot read the database file {}", path.display()),
+            source,
+        })?;
+    if header.is_empty() {
+        return Ok(());
+    }
+    if header.len() < 100 || &header[..16] != MAGIC {
+        return Err(StoreError::NotADatabase {
+            path: path.to_owned(),
+        });
+    }
+    let application_id = i64::from(u32::from_be_bytes([
+        header[68], header[69], header[70], header[71],
+    ]));
+    if application_id != 0 && application_id != schema::APPLICATION_ID {
+        return Err(StoreError::ForeignDatabase {
+            path: path.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// A read-only connection to the database at `path`. On a read-only filesystem SQLite cannot
+/// create the `-shm` file a WAL database is read through; such a file cannot change under the
+/// reader, so it is then opened as immutable (SQLite's `immutable=1`), which needs no `-shm`.
+fn open_reading(path: &Path) -> Result<Connection, StoreError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let plain = Connection::open_with_flags(path, flags)
+        .map_err(|source| open_error(path, source))
+        .and_then(|conn| configure(&conn, path, false).map(|()| conn));
+    let error = match plain {
+        Ok(conn) => return Ok(conn),
+        Err(error) => error,
+    };
+    let cannot_open = matches!(
+        &error,
+        StoreError::Open { source, .. }
+            if matches!(
+                source.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::ReadOnly)
+            )
+    );
+    if !cannot_open || !read_only_filesystem(path) {
+        return Err(error);
+    }
+    let uri = immutable_uri(path);
+    let conn = Connection::open_with_flags(&uri, flags | OpenFlags::SQLITE_OPEN_URI)
+        .map_err(|source| open_error(path, source))?;
+    configure(&conn, path, false)?;
+    Ok(conn)
+}
+
+/// Whether the directory of `path` is on a filesystem mounted read-only (`statvfs`'s `ST_RDONLY`).
+fn read_only_filesystem(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let Ok(name) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
+            return false;
+        };
+        let mut stat = std::mem::MaybeUninit::<libc::statvfs>::uninit();
+        // SAFETY: `name` is a valid C string and `stat` is written by statvfs before being read.
+        let result = unsafe { libc::statvfs(name.as_ptr(), stat.as_mut_ptr()) };
+        // SAFETY: statvfs returned 0, so it filled `stat`.
+        result == 0 && unsafe { stat.assume_init() }.f_flag & libc::ST_RDONLY != 0
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        false
+    }
+}
+
+/// `file:<path>?immutable=1`, with the bytes a URI reserves (and non-ASCII ones) percent-encoded.
+fn immutable_uri(path: &Path) -> String {
+    let mut uri = String::from("file:");
+    for byte in path.as_os_str().as_encoded_bytes() {
+        match byte {
+            b'%' | b'?' | b'#' | 0x80.. => uri.push_str(&format!("%{byte:02X}")),
+            _ => uri.push(char::from(*byte)),
+        }
+    }
+    uri.push_str("?immutable=1");
+    uri
 }
 
 /// Creates `path` with mode 0600 (and missing parents with mode 0700) if it does not exist, so

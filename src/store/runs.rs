@@ -25,7 +25,7 @@ struct RunIn {
     interaction_id: Option<String>,
 }
 
-pub(super) fn encode(runs: &[ProvenanceRun]) -> String {
+pub fn encode(runs: &[ProvenanceRun]) -> String {
     let rows: Vec<RunOut<'_>> = runs
         .iter()
         .map(|run| RunOut {
@@ -42,7 +42,7 @@ pub(super) fn encode(runs: &[ProvenanceRun]) -> String {
 /// Parses stored runs. An unknown class reads as `untracked` (a newer writer's class is no
 /// evidence this binary understands); runs that are not JSON, or that are empty, overlap or go
 /// backwards, are an error message.
-pub(super) fn decode(json: &str) -> Result<Vec<ProvenanceRun>, String> {
+pub fn decode(json: &str) -> Result<Vec<ProvenanceRun>, String> {
     let rows: Vec<RunIn> =
         serde_json::from_str(json).map_err(|error| format!("runs are not valid JSON: {error}"))?;
     let mut runs = Vec::with_capacity(rows.len());

@@ -346,6 +346,35 @@ pub(super) fn check_application_id(conn: &Connection, path: &Path) -> Result<(),
     Ok(())
 }
 
+/// Checks, by reading only, that the database at `path` is prodcode's (or empty) and not newer
+/// than this binary: what [`super::Store::open`] asks before it changes anything about the file.
+pub(super) fn identify(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    let wrap = |source| super::open_error(path, source);
+    // One read transaction: another process may be applying the first migration meanwhile, and
+    // its tables must not be seen with the version from before it.
+    let tx = conn.unchecked_transaction().map_err(wrap)?;
+    let found = user_version(&tx).map_err(wrap)?;
+    check_application_id(&tx, path)?;
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::NewerSchema {
+            path: path.to_owned(),
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    if found == 0 {
+        let tables: i64 = tx
+            .query_row("SELECT count(*) FROM sqlite_schema", [], |row| row.get(0))
+            .map_err(wrap)?;
+        if tables != 0 {
+            return Err(StoreError::ForeignDatabase {
+                path: path.to_owned(),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Brings the database at `path` to version `target` (at most `MIGRATIONS.len()`), one migration
 /// per transaction. Refuses a database newer than this binary.
 pub(super) fn migrate(conn: &mut Connection, path: &Path, target: u32) -> Result<(), StoreError> {

@@ -4,6 +4,7 @@
 mod cli;
 mod confine;
 mod curate;
+mod durability;
 mod eval;
 mod hooks;
 mod import;

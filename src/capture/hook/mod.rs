@@ -7,9 +7,14 @@
 //! be written (locked past a short busy timeout, corrupt, unwritable) the observation goes to
 //! the spool instead, and the next call that can write records it first, in order.
 //!
-//! Invariant: [`handle`] never panics, never blocks for long, and its answer (what to print on
-//! stdout) does not depend on whether recording worked: the agent always sees the same
-//! harmless reply and a zero exit. Failures go to the hook log next to the database.
+//! When even the spool cannot be written (the database's filesystem and every fallback place
+//! full or read-only), the payload is lost; then, and only then, the person is told, through
+//! the channel their agent shows them (see [`Reply`]).
+//!
+//! Invariant: [`handle`] never panics, never blocks for long, and never answers anything the
+//! agent could read as a decision or as context for the model: the agent always sees a harmless
+//! reply and a zero exit. Failures go to the hook log next to the database (or in a fallback
+//! place).
 
 mod agents;
 pub mod event;
@@ -72,14 +77,78 @@ pub fn reply(agent: &str) -> &'static str {
     }
 }
 
-/// Records one hook call; always returns [`reply`]`(agent)`.
-pub fn handle(config: &Config, call: &Call<'_>) -> &'static str {
+/// What the hook prints: [`reply`]`(agent)` on stdout and nothing on stderr, unless the payload
+/// was lost, when the person is warned: through `systemMessage` in the JSON on stdout for the
+/// agents that show it to the person (Claude Code, Codex, Gemini CLI), on stderr for the others
+/// (a hook's stderr is shown in Cursor's hook output, Copilot CLI's log and git's terminal).
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Reply {
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Reply {
+    fn quiet(agent: &str) -> Reply {
+        Reply {
+            stdout: reply(agent).to_owned(),
+            stderr: String::new(),
+        }
+    }
+
+    fn warning(agent: &str, why: &str) -> Reply {
+        let message = format!(
+            "prodcode: capture is failing, this {agent} event was not recorded: {why}. \
+             Free space or make the database's directory, $XDG_RUNTIME_DIR or the temporary \
+             directory writable; `prodcode doctor` checks the database."
+        );
+        match agent {
+            "claude" | "codex" | "gemini" => Reply {
+                stdout: format!("{}\n", serde_json::json!({ "systemMessage": message })),
+                stderr: String::new(),
+            },
+            _ => Reply {
+                stdout: reply(agent).to_owned(),
+                stderr: format!("{message}\n"),
+            },
+        }
+    }
+}
+
+/// Why a call did not record normally: a message for the log, and whether the payload is lost
+/// (neither recorded nor spooled).
+struct Failure {
+    message: String,
+    lost: bool,
+}
+
+impl Failure {
+    fn kept(message: String) -> Failure {
+        Failure {
+            message,
+            lost: false,
+        }
+    }
+
+    /// A failure after which the payload went to the spool, or nowhere.
+    fn spooled(message: &str, spooled: Result<PathBuf, String>) -> Failure {
+        match spooled {
+            Ok(path) => Failure::kept(format!("{message}; payload spooled to {}", path.display())),
+            Err(why) => Failure {
+                message: format!("{message}; the payload could not be spooled either ({why})"),
+                lost: true,
+            },
+        }
+    }
+}
+
+/// Records one hook call; returns what to print (see [`Reply`]).
+pub fn handle(config: &Config, call: &Call<'_>) -> Reply {
     let db = config.db_path.as_deref();
     let mut payload: Option<String> = None;
     let outcome = catch_unwind(AssertUnwindSafe(|| run(config, call, &mut payload)));
     let failure = match outcome {
         Ok(Ok(())) => None,
-        Ok(Err(message)) => Some(message),
+        Ok(Err(failure)) => Some(failure),
         Err(panic) => {
             let message = panic
                 .downcast_ref::<String>()
@@ -91,20 +160,32 @@ pub fn handle(config: &Config, call: &Call<'_>) -> &'static str {
                 .take()
                 .unwrap_or_else(|| redact_payload(&String::from_utf8_lossy(call.input)));
             let entry = Entry::new(call.agent, call.received_ms, payload, None);
-            let spooled = db.map(|db| Spool::beside(db).push(&entry));
-            Some(format!(
-                "internal error ({message}); payload spooled: {spooled:?}"
+            let spooled = db
+                .ok_or_else(|| "no database path".to_owned())
+                .and_then(|db| Spool::for_db(db).push(&entry));
+            Some(Failure::spooled(
+                &format!("internal error ({message})"),
+                spooled,
             ))
         }
     };
-    if let Some(message) = failure {
-        spool::log(db, call.agent, &message);
+    let Some(failure) = failure else {
+        return Reply::quiet(call.agent);
+    };
+    let logged = spool::log(db, call.agent, &failure.message);
+    if failure.lost {
+        let log_note = if logged {
+            ""
+        } else {
+            "; the hook log cannot be written either"
+        };
+        return Reply::warning(call.agent, &format!("{}{log_note}", failure.message));
     }
-    reply(call.agent)
+    Reply::quiet(call.agent)
 }
 
 /// The whole call; `Err` carries a message for the log after the payload was taken care of.
-fn run(config: &Config, call: &Call<'_>, payload_out: &mut Option<String>) -> Result<(), String> {
+fn run(config: &Config, call: &Call<'_>, payload_out: &mut Option<String>) -> Result<(), Failure> {
     let text = String::from_utf8_lossy(call.input);
     let event = parse(call, &text);
     if event.paths().iter().any(|path| {
@@ -125,12 +206,13 @@ fn run(config: &Config, call: &Call<'_>, payload_out: &mut Option<String>) -> Re
     *payload_out = Some(payload.clone());
     let (event, redactions) = redact_prompt(event);
     let Some(db) = config.db_path.as_deref() else {
-        return Err(
-            "no database path (set PRODCODE_DB, XDG_DATA_HOME or HOME); nothing recorded"
+        return Err(Failure {
+            message: "no database path (set PRODCODE_DB, XDG_DATA_HOME or HOME); nothing recorded"
                 .to_owned(),
-        );
+            lost: true,
+        });
     };
-    let spool = Spool::beside(db);
+    let spool = Spool::for_db(db);
     let mut store = match open(db, config.busy_timeout) {
         Ok(store) => store,
         Err(error) => {
@@ -149,8 +231,9 @@ fn run(config: &Config, call: &Call<'_>, payload_out: &mut Option<String>) -> Re
                 payload,
                 Some(observation),
             ));
-            return Err(format!(
-                "cannot open the database: {error}; payload spooled: {spooled:?}"
+            return Err(Failure::spooled(
+                &format!("cannot open the database: {error}"),
+                spooled,
             ));
         }
     };
@@ -202,12 +285,13 @@ fn write_one_by_one(
     current: &Entry,
     call: &Call<'_>,
     batch_error: StoreError,
-) -> Result<(), String> {
+) -> Result<(), Failure> {
     if is_busy(&batch_error) {
         // Another process holds the database: trying again would only keep the agent waiting.
         let spooled = spool.push(current);
-        return Err(format!(
-            "database busy ({batch_error}); payload spooled: {spooled:?}"
+        return Err(Failure::spooled(
+            &format!("database busy ({batch_error})"),
+            spooled,
         ));
     }
     let mut problems = vec![format!("write failed: {batch_error}")];
@@ -249,16 +333,16 @@ fn write_one_by_one(
                 store.write(|writer| record_entry(writer, current, false).map(|_| ()))
             });
         match result {
-            Ok(()) => return Err(problems.join("; ")),
+            Ok(()) => return Err(Failure::kept(problems.join("; "))),
             Err(error) => refused = Some(error),
         }
     }
     let spooled = spool.push(current);
     problems.push(format!(
-        "the database refused the write ({}); payload spooled: {spooled:?}",
+        "the database refused the write ({})",
         refused.map(|error| error.to_string()).unwrap_or_default()
     ));
-    Err(problems.join("; "))
+    Err(Failure::spooled(&problems.join("; "), spooled))
 }
 
 fn is_busy(error: &StoreError) -> bool {

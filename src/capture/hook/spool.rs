@@ -1,29 +1,27 @@
 //! Where a hook keeps what it could not record, and where it says why.
 //!
-//! The spool is a directory next to the database (`<db file>.spool/`, mode 0700) with one file
-//! per payload (`<ns since the epoch>-<pid>-<n>.json`, mode 0600, one JSON line: the agent, the
-//! receipt time, the redacted payload and its observation). Each entry is written under a
-//! temporary name and renamed into place, so a reader never sees half an entry, and no two
-//! processes ever write the same file: no locks are needed, and a hook killed by its agent's
-//! timeout leaves at most a temporary file behind. Entries are read in name order, which is
-//! receipt order. The store's `hook_spool_ingested` table makes ingestion exactly-once even when
-//! two hooks find the same entry.
+//! The spool is [`crate::spool`]'s `spool`: `<db file>.spool/` beside the database, else (a full
+//! or read-only filesystem) the runtime directory, else the temporary directory; one file per
+//! payload (one JSON line: the agent, the receipt time, the redacted payload and its
+//! observation), read back from every place in receipt order. No two processes ever write the
+//! same file, so no locks are needed, and a hook killed by its agent's timeout leaves at most a
+//! temporary file behind. The store's `hook_spool_ingested` table makes ingestion exactly-once
+//! even when two hooks find the same entry.
 //!
-//! The log (`<db file>.hook.log`, mode 0600) gets one line per failure; a hook never writes to
-//! stderr or stdout, which belong to the agent. It is rotated to `.old` past 1 MiB.
+//! The log (`<db file>.hook.log`, mode 0600, else `hook.log` in the first fallback directory that
+//! takes it) gets one line per failure; it is rotated to `.old` past 1 MiB. A hook writes to
+//! stderr or stdout only when nothing at all could be written (see `super::handle`).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use serde::{Deserialize, Serialize};
 
 use super::observe::Observation;
+use crate::spool::{fallback_dirs, private_dir, private_file, shared_root_is_safe, sibling};
 
 /// The spool format's version, written in every entry.
 const VERSION: u32 = 1;
-/// Temporary files older than this were left by a killed hook.
-const STALE_TEMPORARY_MS: i64 = 60 * 60 * 1000;
 const LOG_LIMIT: u64 = 1024 * 1024;
 
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
@@ -57,7 +55,7 @@ impl Entry {
 }
 
 pub struct Spool {
-    dir: PathBuf,
+    places: crate::spool::Spool,
 }
 
 /// One entry found in the spool: its file name (the key of `hook_spool_ingested`) and contents
@@ -70,96 +68,48 @@ pub struct Pending {
 
 impl Spool {
     /// The spool of the database at `db`.
-    pub fn beside(db: &Path) -> Spool {
+    pub fn for_db(db: &Path) -> Spool {
         Spool {
-            dir: sibling(db, "spool"),
+            places: crate::spool::Spool::for_db(db, "spool"),
         }
     }
 
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
-    /// Adds an entry; returns its file name. Should the observation not serialize (a bug), the
-    /// payload is still kept, without it.
-    pub fn push(&self, entry: &Entry) -> std::io::Result<String> {
-        match self.push_exactly(entry) {
-            Err(error)
-                if error.kind() == std::io::ErrorKind::InvalidData
-                    && entry.observation.is_some() =>
-            {
+    /// Adds an entry; returns where it went, or why no place took it. Should the observation
+    /// not serialize (a bug), the payload is still kept, without it.
+    pub fn push(&self, entry: &Entry) -> Result<PathBuf, String> {
+        let line = match serde_json::to_vec(entry) {
+            Ok(line) => line,
+            Err(_) if entry.observation.is_some() => {
                 let bare = Entry {
                     observation: None,
                     ..entry.clone()
                 };
-                self.push_exactly(&bare)
+                serde_json::to_vec(&bare).map_err(|error| error.to_string())?
             }
-            result => result,
-        }
-    }
-
-    fn push_exactly(&self, entry: &Entry) -> std::io::Result<String> {
-        static SEQUENCE: AtomicU32 = AtomicU32::new(0);
-        let mut builder = std::fs::DirBuilder::new();
-        builder.recursive(true);
-        #[cfg(unix)]
-        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-        builder.create(&self.dir)?;
-        // Nanoseconds: one session's calls are sequential, so this is their order even when
-        // two arrive within a millisecond.
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |elapsed| elapsed.as_nanos());
-        let name = format!(
-            "{nanos:020}-{}-{}.json",
-            std::process::id(),
-            SEQUENCE.fetch_add(1, Ordering::Relaxed)
-        );
-        let temporary = self.dir.join(format!(".tmp-{name}"));
-        let mut line = serde_json::to_vec(entry)
-            .map_err(|error| std::io::Error::new(std::io::ErrorKind::InvalidData, error))?;
-        line.push(b'\n');
-        let mut file = private_file(&temporary, false)?;
-        file.write_all(&line)?;
-        file.sync_all()?;
-        std::fs::rename(&temporary, self.dir.join(&name))?;
-        Ok(name)
-    }
-
-    /// The entries waiting, oldest first. Cheap when there are none (one failed `readdir`).
-    pub fn pending(&self, now_ms: i64) -> Vec<Pending> {
-        let Ok(listing) = std::fs::read_dir(&self.dir) else {
-            return Vec::new();
+            Err(error) => return Err(error.to_string()),
         };
-        let mut names: Vec<(String, PathBuf)> = Vec::new();
-        for item in listing.flatten() {
-            let name = item.file_name().to_string_lossy().into_owned();
-            if name.starts_with(".tmp-") {
-                let old = item
-                    .metadata()
-                    .ok()
-                    .and_then(|metadata| metadata.modified().ok())
-                    .and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok())
-                    .is_some_and(|since| (since.as_millis() as i64) < now_ms - STALE_TEMPORARY_MS);
-                if old {
-                    let _ = std::fs::remove_file(item.path());
-                }
-                continue;
-            }
-            if name.ends_with(".json") {
-                names.push((name, item.path()));
-            }
-        }
-        names.sort();
-        names
+        let mut line = line;
+        line.push(b'\n');
+        self.places.push(&line)
+    }
+
+    /// The entries waiting, oldest first. Cheap when there are none (one failed `readdir` per
+    /// place).
+    pub fn pending(&self, now_ms: i64) -> Vec<Pending> {
+        self.places
+            .items(now_ms)
             .into_iter()
-            .map(|(name, path)| {
-                let entry = std::fs::read(&path)
+            .map(|item| {
+                let entry = std::fs::read(&item.path)
                     .map_err(|error| error.to_string())
                     .and_then(|bytes| {
                         serde_json::from_slice(&bytes).map_err(|error| error.to_string())
                     });
-                Pending { name, path, entry }
+                Pending {
+                    name: item.name,
+                    path: item.path,
+                    entry,
+                }
             })
             .collect()
     }
@@ -169,54 +119,42 @@ impl Spool {
     }
 }
 
-/// `<db file name>.<suffix>` beside the database.
-fn sibling(db: &Path, suffix: &str) -> PathBuf {
-    let name = db
-        .file_name()
-        .map(|name| name.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "prodcode.db".to_owned());
-    db.with_file_name(format!("{name}.{suffix}"))
-}
-
-fn private_file(path: &Path, append: bool) -> std::io::Result<std::fs::File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true);
-    if append {
-        options.append(true);
-    } else {
-        options.truncate(true);
-    }
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)
-}
-
-/// The hook log of the database at `db`.
+/// The hook log of the database at `db`, beside it.
 pub fn log_path(db: &Path) -> PathBuf {
     sibling(db, "hook.log")
 }
 
-/// Appends one line to the hook log; failures to log are ignored (there is nowhere else to say
-/// them).
-pub fn log(db: Option<&Path>, agent: &str, message: &str) {
-    let Some(db) = db else { return };
-    let path = log_path(db);
-    if let Some(parent) = path.parent() {
-        let _ = std::fs::create_dir_all(parent);
-    }
-    if std::fs::metadata(&path).is_ok_and(|metadata| metadata.len() > LOG_LIMIT) {
-        let _ = std::fs::rename(&path, path.with_extension("log.old"));
-    }
-    let Ok(mut file) = private_file(&path, true) else {
-        return;
-    };
+/// Appends one line to the hook log, beside the database or else in a fallback directory;
+/// returns whether any place took it.
+pub fn log(db: Option<&Path>, agent: &str, message: &str) -> bool {
+    let Some(db) = db else { return false };
     let now = crate::clock::format_rfc3339(crate::clock::now_ms());
     let message = message.replace('\n', " ");
-    let _ = writeln!(
-        file,
-        "{now} pid={} hook {agent}: {message}",
-        std::process::id()
-    );
+    let line = format!("{now} pid={} hook {agent}: {message}\n", std::process::id());
+    std::iter::once(log_path(db))
+        .chain(
+            fallback_dirs(db)
+                .into_iter()
+                .map(|dir| dir.join("hook.log")),
+        )
+        .any(|path| {
+            path.parent()
+                .is_some_and(|dir| shared_root_is_safe(dir, true))
+                && append_log(&path, line.as_bytes()).is_ok()
+        })
+}
+
+fn append_log(path: &Path, line: &[u8]) -> std::io::Result<()> {
+    if let Some(parent) = path.parent() {
+        private_dir(parent)?;
+    }
+    if std::fs::metadata(path).is_ok_and(|metadata| metadata.len() > LOG_LIMIT) {
+        let _ = std::fs::rename(path, path.with_extension("log.old"));
+    }
+    let mut file = private_file(path, true)?;
+    file.write_all(line)?;
+    // A full disk can take the open but not the bytes: only a flushed line counts.
+    file.sync_data()
 }
 
 #[cfg(test)]
@@ -247,7 +185,7 @@ mod tests {
     #[test]
     fn entries_round_trip_in_order() {
         let dir = tempfile::tempdir().unwrap();
-        let spool = Spool::beside(&dir.path().join("prodcode.db"));
+        let spool = Spool::for_db(&dir.path().join("prodcode.db"));
         let files = Target::Files(vec![FileEdit {
             path: PathBuf::from("/r/a.rs"),
             original: Some("x\n".to_owned()),

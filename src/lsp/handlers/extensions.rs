@@ -155,7 +155,7 @@ fn ai_edit_row(
             .as_ref()
             .map(|root| root.to_string_lossy().into_owned()),
         rel_path: document.rel_path.clone(),
-        kind,
+        kind: kind.to_owned(),
         lines_added,
         detail,
     }
@@ -292,6 +292,7 @@ pub fn status(state: &mut GlobalState) -> HandlerResult<StatusResult> {
             open_documents: state.documents.len(),
             durable_events: state.recorder.durable(),
             pending_events: state.recorder.pending(),
+            spooled_events: state.recorder.spooled(),
             open_checkpoints: state.checkpoints.values().map(Vec::len).sum(),
         },
         store_error: state.recorder.error().map(str::to_owned),

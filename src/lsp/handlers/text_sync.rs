@@ -82,7 +82,7 @@ fn restore(state: &mut GlobalState, path: Option<&std::path::Path>, text: &str) 
         return TrackedText::new_untracked(text);
     };
     // A snapshot of this path may still be queued (closed and reopened at once).
-    state.recorder.flush(false);
+    state.flush(false);
     let Some(store) = state.recorder.store() else {
         return TrackedText::new_untracked(text);
     };
