@@ -5,6 +5,7 @@ mod cli;
 mod confine;
 mod curate;
 mod eval;
+mod harbor;
 mod hooks;
 mod import;
 mod install;
