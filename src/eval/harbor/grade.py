@@ -113,6 +113,11 @@ def run_tests(config, work):
     env = dict(os.environ)
     env["PY_COLORS"] = "0"
     env["PYTHONDONTWRITEBYTECODE"] = "1"
+    # The project imports from the work tree (its root, and src/), as `prodcode eval` runs it.
+    imports = [APP] + ([os.path.join(APP, "src")] if os.path.isdir(os.path.join(APP, "src")) else [])
+    if env.get("PYTHONPATH"):
+        imports.append(env["PYTHONPATH"])
+    env["PYTHONPATH"] = os.pathsep.join(imports)
     if config["runner"] == "pytest":
         shutil.copy(os.path.join(HERE, "prodcode_report.py"), work)
         select = os.path.join(work, "select.jsonl")
@@ -127,10 +132,10 @@ def run_tests(config, work):
             return report, "none of the tests' files exist"
         command = [python(), "-m", "pytest", "-p", "no:rerunfailures", "-p", "prodcode_report",
                    "--maxfail=0", "--continue-on-collection-errors",
-                   "-o", "cache_dir=" + os.path.join(work, "pytest-cache")] + files
+                   "-o", "cache_dir=" + os.path.join(work, "pytest-cache"), "--"] + files
         env["PRODCODE_REPORT"] = report
         env["PRODCODE_SELECT"] = select
-        env["PYTHONPATH"] = work + (":" + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        env["PYTHONPATH"] = work + os.pathsep + env["PYTHONPATH"]
     else:
         driver = os.path.join(work, "prodcode_unittest.py")
         shutil.copy(os.path.join(HERE, "prodcode_unittest.py"), driver)
