@@ -3,7 +3,9 @@
 # - a Python venv with the official MCP SDK (the real MCP client), pytest, coverage.py and ruff;
 # - pyright, typescript and typescript-language-server from npm (real checkers and servers);
 # - Claude Code, Codex, Gemini CLI and Copilot CLI from npm (the real agent CLIs whose hooks
-#   prodcode records).
+#   prodcode records);
+# - the harbor package (the Harbor task format `prodcode export harbor` writes), in a venv of its
+#   own on Python >= 3.12, run as `harbor-python`.
 # Prints the directories to put on PATH. Only the package registries are contacted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,4 +39,34 @@ if [ ! -x "$tools/agents/node_modules/.bin/claude" ] || [ ! -x "$tools/agents/no
     @github/copilot@1.0.102 >&2
 fi
 
-echo "$tools/venv/bin:$tools/node/node_modules/.bin:$tools/agents/node_modules/.bin"
+# Harbor needs Python >= 3.12 (every release says so); the machine's python3 is 3.11, so a newer
+# interpreter of pyenv's or on PATH is used. Only what its task model and linter import is
+# installed (harbor itself without dependencies: its full set, litellm and cloud SDKs, takes
+# minutes and half a gigabyte, and the tests never start a trial).
+harbor_ok() {
+  [ -x "$tools/bin/harbor-python" ] && "$tools/bin/harbor-python" -c \
+    'import harbor.lint.task, importlib.metadata as m; assert m.version("harbor") == "0.26.0"' 2>/dev/null
+}
+if ! harbor_ok; then
+  python=""
+  for candidate in python3.14 python3.13 python3.12 "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.1[2-9]*/bin/python3; do
+    if "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then
+      python="$candidate"
+      break
+    fi
+  done
+  if [ -n "$python" ]; then
+    rm -rf "$tools/harbor"
+    "$python" -m venv "$tools/harbor"
+    "$tools/harbor/bin/pip" install --quiet --disable-pip-version-check \
+      'pydantic>=2.14,<3' 'toml>=0.10' 'pathspec>=1' 'shortuuid>=1' 'packaging>=25' >&2
+    "$tools/harbor/bin/pip" install --quiet --disable-pip-version-check --no-deps 'harbor==0.26.0' >&2
+    mkdir -p "$tools/bin"
+    printf '#!/bin/sh\nexec "%s" "$@"\n' "$tools/harbor/bin/python" > "$tools/bin/harbor-python"
+    chmod +x "$tools/bin/harbor-python"
+  else
+    echo "tools.sh: no Python >= 3.12 found: the harbor package is not installed" >&2
+  fi
+fi
+
+echo "$tools/venv/bin:$tools/node/node_modules/.bin:$tools/agents/node_modules/.bin:$tools/bin"

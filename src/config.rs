@@ -32,6 +32,9 @@ pub struct Config {
     /// `[eval]`: how `prodcode eval` grades.
     #[serde(default)]
     pub eval: crate::eval::EvalConfig,
+    /// `[export]`: how `prodcode export` writes tasks for other harnesses (`[export.harbor]`).
+    #[serde(default)]
+    pub export: crate::eval::harbor::ExportConfig,
 }
 
 #[derive(Clone, PartialEq, Eq, Debug, Default, Deserialize)]

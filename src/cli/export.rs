@@ -1,5 +1,6 @@
 //! `prodcode export agent-trace [RANGE]`: one Agent Trace record (agent-trace.dev, v0.1) per
-//! linked commit, as JSON lines.
+//! linked commit, as JSON lines. `prodcode export harbor OUT --tasks DIR`: curated tasks as Harbor
+//! task directories (`eval::harbor`, `docs/eval.md`).
 //!
 //! The mapping (see `docs/cli.md`): a file's `ai` and `ai_modified` lines become one
 //! conversation per interaction (contributor `ai`, or `mixed` for lines a person changed), its
@@ -30,6 +31,24 @@ pub struct Args {
 pub enum Format {
     /// Agent Trace v0.1 records (agent-trace.dev), one JSON line per commit
     AgentTrace(AgentTraceArgs),
+    /// Curated tasks as Harbor task directories, to run trials on Harbor's backends
+    Harbor(HarborArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct HarborArgs {
+    /// Where the task directories go (one per task; a task exported before is replaced)
+    #[arg(value_name = "OUT")]
+    pub out: PathBuf,
+    /// The tasks: an output directory of `prodcode curate`
+    #[arg(long, value_name = "DIR")]
+    pub tasks: PathBuf,
+    /// Only this task (repeat for several)
+    #[arg(long = "task", value_name = "ID")]
+    pub only: Vec<String>,
+    /// Print what was exported and skipped as JSON
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -141,10 +160,50 @@ struct InteractionMetadata {
     prompt: Option<String>,
 }
 
-pub fn run(db: &Path, args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(db: Option<PathBuf>, args: Args) -> anyhow::Result<ExitCode> {
     match args.format {
-        Format::AgentTrace(args) => agent_trace(db, args),
+        Format::AgentTrace(args) => agent_trace(&super::db_path(db)?, args),
+        Format::Harbor(args) => harbor(args),
     }
+}
+
+/// Exit 0 when every task was exported, 1 when some were skipped (each named with why), 2 on
+/// an error.
+fn harbor(args: HarborArgs) -> anyhow::Result<ExitCode> {
+    let cache =
+        crate::curate::cache_dir().context("no cache directory: set PRODCODE_CACHE_DIR or HOME")?;
+    let summary = crate::eval::harbor::export(&crate::eval::harbor::Options {
+        tasks: args.tasks,
+        out: args.out,
+        only: args.only,
+        cache,
+    })?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        for skipped in &summary.skipped {
+            println!("skipped {}: {}", skipped.instance_id, skipped.reason);
+        }
+        println!(
+            "exported {} task{} to {}{}",
+            summary.exported.len(),
+            if summary.exported.len() == 1 { "" } else { "s" },
+            summary.out,
+            if summary.exported.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; run them with `harbor run --path {} --agent oracle` (the gold solution) or any Harbor agent",
+                    summary.out
+                )
+            }
+        );
+    }
+    Ok(if summary.skipped.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn agent_trace(db: &Path, args: AgentTraceArgs) -> anyhow::Result<ExitCode> {

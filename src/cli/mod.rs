@@ -77,7 +77,7 @@ pub enum Command {
     Blame(blame::Args),
     /// Count added lines by class, agent, model and interaction over commits on main or a range
     Stats(stats::Args),
-    /// Write provenance for other tools: Agent Trace records, one per commit
+    /// Write for other tools: Agent Trace records per commit, or tasks as Harbor task directories
     Export(export::Args),
     /// Call one tool (diagnostics, tests, navigation, format, search) and print its answer
     Tool(tool::Args),
@@ -168,7 +168,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Log(args) => log::run(&db_path(db)?, args),
         Command::Blame(args) => blame::run(&db_path(db)?, args),
         Command::Stats(args) => stats::run(&db_path(db)?, args),
-        Command::Export(args) => export::run(&db_path(db)?, args),
+        Command::Export(args) => export::run(db, args),
         Command::Verify(args) => verify::run(&db_path(db)?, args),
         Command::Doctor(args) => doctor::run(db_path(db), args),
         Command::Curate(args) => curate::run(&db_path(db)?, args),

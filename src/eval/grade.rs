@@ -24,7 +24,7 @@ use crate::tools::runner::{self, TestStatus};
 const AGENT_OUTPUT_CAP: usize = 64 << 20;
 
 /// Files that decide how tests run, put back before grading (beside every test file).
-const TEST_INFRA: &[&str] = &[
+pub(super) const TEST_INFRA: &[&str] = &[
     "**/conftest.py",
     "**/sitecustomize.py",
     "**/usercustomize.py",

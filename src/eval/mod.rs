@@ -19,6 +19,7 @@
 
 pub mod agent;
 mod grade;
+pub mod harbor;
 pub mod report;
 pub mod result;
 pub mod trace;

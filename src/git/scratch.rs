@@ -202,6 +202,37 @@ impl Scratch {
         Ok(sha)
     }
 
+    /// Writes the tree of `refs/prodcode/<name>` as a tar archive at `out` (`git archive`: file
+    /// modes and symbolic links kept, no `.git`, `export-ignore` attributes honoured), so the
+    /// base can be rebuilt where neither this clone nor the developer's repository is.
+    pub fn archive(&self, name: &str, out: &Path) -> Result<(), GitError> {
+        let mut command = self.command();
+        command
+            .args(["archive", "--format=tar", "-o"])
+            .arg(out)
+            .arg(format!("refs/prodcode/{name}"))
+            .arg("--");
+        run(command, None).map(drop)
+    }
+
+    /// The files of commit `sha` with whether each is executable (`git ls-tree`; symbolic links
+    /// and submodules left out).
+    pub fn files_at(&self, sha: &str) -> Result<Vec<(String, bool)>, GitError> {
+        let out = self.git(&["ls-tree", "-r", "-z", "--full-tree", sha, "--"])?;
+        Ok(split_z(&out)
+            .into_iter()
+            .filter_map(|entry| {
+                let (meta, path) = entry.split_once('\t')?;
+                let mode = meta.split(' ').next()?;
+                match mode {
+                    "100644" => Some((path.to_owned(), false)),
+                    "100755" => Some((path.to_owned(), true)),
+                    _ => None,
+                }
+            })
+            .collect())
+    }
+
     /// Points `refs/prodcode/<name>` at `sha`, so a workspace can be cloned from it.
     pub fn mark(&self, name: &str, sha: &str) -> Result<(), GitError> {
         self.git(&["update-ref", &format!("refs/prodcode/{name}"), sha])

@@ -78,7 +78,7 @@ fn commit(ws: &Workspace, message: &str) {
     git(&ws.root, &["commit", "-q", "-m", message]);
 }
 
-fn prodcode(ws: &Workspace, args: &[&str]) -> Output {
+pub(crate) fn prodcode(ws: &Workspace, args: &[&str]) -> Output {
     std::process::Command::new(crate::support::bin())
         .args(args)
         .arg("--db")
@@ -90,7 +90,7 @@ fn prodcode(ws: &Workspace, args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn ok(output: Output, what: &str) -> String {
+pub(crate) fn ok(output: Output, what: &str) -> String {
     assert!(
         output.status.success(),
         "{what} failed ({:?}): {}\n{}",

@@ -6,6 +6,7 @@ mod confine;
 mod curate;
 mod durability;
 mod eval;
+mod harbor;
 mod hooks;
 mod import;
 mod install;

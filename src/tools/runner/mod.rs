@@ -38,6 +38,10 @@ pub mod libtest;
 mod node;
 mod python;
 
+/// prodcode's pytest plugin and unittest driver, for exports that run tests where prodcode is not
+/// (`eval::harbor`).
+pub(crate) use python::{DRIVER as UNITTEST_DRIVER, PLUGIN as PYTEST_PLUGIN};
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 

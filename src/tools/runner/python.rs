@@ -30,8 +30,8 @@ const MARKERS: [&str; 5] = [
     "conftest.py",
 ];
 
-const PLUGIN: &str = include_str!("prodcode_report.py");
-const DRIVER: &str = include_str!("prodcode_unittest.py");
+pub(crate) const PLUGIN: &str = include_str!("prodcode_report.py");
+pub(crate) const DRIVER: &str = include_str!("prodcode_unittest.py");
 /// The JSON-lines file the plugin or driver appends to, in the report directory.
 const RESULTS: &str = "results.jsonl";
 
