@@ -233,6 +233,36 @@ impl Scratch {
             .collect())
     }
 
+    /// A bare repository holding `refname`'s commit `sha` as `main` and nothing else, made once (in
+    /// this clone's own git directory) by fetching that one commit: sealed workspaces are
+    /// cloned from it with hard-linked objects, so each costs a checkout, not a pack.
+    fn sealed_template(&self, refname: &str, sha: &str) -> Result<PathBuf, GitError> {
+        let template = self.dir.join(".git").join("prodcode-sealed").join(sha);
+        if template.join("refs/heads/main").is_file() {
+            return Ok(template);
+        }
+        let _ = std::fs::remove_dir_all(&template);
+        let mut init = base_command();
+        init.args(["init", "--quiet", "--bare", "--initial-branch=main", "--"])
+            .arg(&template);
+        run(init, None)?;
+        let mut fetch = base_command();
+        fetch
+            .arg("-C")
+            .arg(&template)
+            .args([
+                "fetch",
+                "--quiet",
+                "--no-tags",
+                "--no-write-fetch-head",
+                "--",
+            ])
+            .arg(&self.dir)
+            .arg(format!("{refname}:refs/heads/main"));
+        run(fetch, None)?;
+        Ok(template)
+    }
+
     /// Points `refs/prodcode/<name>` at `sha`, so a workspace can be cloned from it.
     pub fn mark(&self, name: &str, sha: &str) -> Result<(), GitError> {
         self.git(&["update-ref", &format!("refs/prodcode/{name}"), sha])
@@ -288,28 +318,19 @@ impl RunWorkspace {
                 .map_err(|error| GitError::Read(format!("{}: {error}", parent.display())))?;
         }
         if sealed {
-            let mut init = base_command();
-            init.args(["init", "--quiet", "--initial-branch=main", "--"])
+            let template = scratch.sealed_template(&refname, &base)?;
+            let mut clone = base_command();
+            clone
+                .args(["clone", "--quiet", "--local", "--branch", "main", "--"])
+                .arg(&template)
                 .arg(dir);
-            run(init, None)?;
+            run(clone, None)?;
             let workspace = RunWorkspace {
                 dir: dir.to_path_buf(),
                 base: base.clone(),
             };
-            let mut fetch = workspace.command();
-            fetch
-                .args([
-                    "fetch",
-                    "--quiet",
-                    "--no-tags",
-                    "--no-write-fetch-head",
-                    "--update-head-ok",
-                    "--",
-                ])
-                .arg(scratch.root())
-                .arg(format!("{refname}:refs/heads/main"));
-            run(fetch, None)?;
-            workspace.git(&["checkout", "--quiet", "--force", "main", "--"])?;
+            // Nothing to fetch from: the template holds the base alone anyway.
+            workspace.git(&["remote", "remove", "origin"])?;
             workspace.identify()?;
             return Ok(workspace);
         }

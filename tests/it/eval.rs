@@ -345,6 +345,30 @@ fn scripted_agents_are_graded_by_the_tasks_tests_and_cannot_game_them() {
         "eval --history keep",
     );
     assert_eq!(resolved_by(&results(&keep), "history"), 2);
+    // Against the sealed evaluation as a baseline, the history reader gains 100 points.
+    let against: Value = serde_json::from_str(&ok(
+        prodcode(
+            &ws,
+            &[
+                "report",
+                keep.to_str().unwrap(),
+                "--baseline",
+                out.to_str().unwrap(),
+                "--format",
+                "json",
+            ],
+        ),
+        "report --baseline",
+    ))
+    .unwrap();
+    let comparison = &against["baseline"][0];
+    assert_eq!(comparison["label"], "history / basic / keep", "{against:#}");
+    assert_eq!(comparison["difference"], 1.0);
+    let interval = comparison["interval"].as_array().unwrap();
+    assert!(
+        interval[0].as_f64().unwrap() > 0.0 && interval[1].as_f64().unwrap() <= 1.0,
+        "{comparison}"
+    );
 
     // The report, in every format.
     let json: Value = serde_json::from_str(&ok(
