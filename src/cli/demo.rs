@@ -34,6 +34,12 @@ pub fn run(db: Option<PathBuf>, args: Args) -> anyhow::Result<ExitCode> {
         db: db.clone(),
         exe,
     };
+    if std::fs::read_dir(&dir).is_ok_and(|mut entries| entries.next().is_some()) {
+        anyhow::bail!(
+            "{} is not empty; give an empty or new directory",
+            dir.display()
+        );
+    }
     println!("prodcode demo\n");
     let outcome = run_demo(&config, &mut |line| println!("  - {line}"))?;
     for file in &outcome.files {

@@ -59,7 +59,12 @@ pub fn run(db: &Path, args: Args) -> anyhow::Result<ExitCode> {
             if root.exists() {
                 import::find_transcripts(&root)?
             } else {
-                tracing::warn!("no transcripts at {}", root.display());
+                // Not an error: this agent was never used here.
+                eprintln!(
+                    "prodcode import {}: no transcripts at {} (nothing to import)",
+                    agent.name(),
+                    root.display()
+                );
                 Vec::new()
             }
         }

@@ -160,11 +160,19 @@ fn landed_json(landed: &Landed) -> LandedJson<'_> {
 }
 
 fn print_human(report: &Report) {
-    let main = match (&report.main_ref, &report.main_tip) {
-        (Some(name), Some(tip)) => format!("{name} at {}", short(tip)),
-        _ => "no main branch found (use --main or [link] main in prodcode.toml)".to_owned(),
-    };
-    println!("{}: main is {main}", report.root.display());
+    match (&report.main_ref, &report.main_tip) {
+        (Some(name), Some(tip)) => {
+            println!(
+                "{}: main is {name} at {}",
+                report.root.display(),
+                short(tip)
+            );
+        }
+        _ => println!(
+            "{}: no main branch yet (no main or master; use --main or [link] main in prodcode.toml)",
+            report.root.display()
+        ),
+    }
     if let Some(operation) = report.deferred {
         println!("a {operation} is in progress: nothing linked until it ends");
         return;

@@ -96,18 +96,11 @@ pub enum Command {
 }
 
 impl Command {
-    /// Commands that print a listing or report to stdout and do nothing else.
-    pub fn prints_listing(&self) -> bool {
-        matches!(
-            self,
-            Command::Log(_)
-                | Command::Blame(_)
-                | Command::Stats(_)
-                | Command::Export(_)
-                | Command::Verify(_)
-                | Command::Doctor(_)
-                | Command::Tool(_)
-        )
+    /// Commands whose stdout is a protocol channel (the daemon, the MCP server) or whose caller
+    /// must never see them fail (hooks): they handle a closed pipe themselves. Every other
+    /// command ends quietly when its reader goes away (`prodcode link | head -2`).
+    pub fn owns_its_pipes(&self) -> bool {
+        matches!(self, Command::Lsp | Command::Mcp(_) | Command::Hook(_))
     }
 }
 
@@ -135,7 +128,11 @@ pub fn init_logging(cli: &Cli) {
             .with_ansi(false)
             .with_writer(std::sync::Mutex::new(file))
             .try_init(),
-        None => builder.with_writer(std::io::stderr).try_init(),
+        // Colours only for a person at a terminal, never into a file or a pipe.
+        None => builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .with_writer(std::io::stderr)
+            .try_init(),
     };
 }
 

@@ -166,7 +166,8 @@ impl Repo {
     /// The full name of the main branch and its tip. `configured` (a short branch name such as
     /// `main` or `origin/main`, or a full ref) wins; else the target of
     /// `refs/remotes/origin/HEAD` (the remote's default branch), else `refs/heads/main`, else
-    /// `refs/heads/master`. `None` when none exists.
+    /// `refs/heads/master`. `None` when none exists, and when `configured` names a branch that
+    /// does not exist (a configured main is never silently replaced by another branch).
     pub fn main_branch(&self, configured: Option<&str>) -> Option<(String, String)> {
         if let Some(name) = configured {
             let candidates = if name.starts_with("refs/") {
@@ -174,9 +175,7 @@ impl Repo {
             } else {
                 vec![format!("refs/heads/{name}"), format!("refs/remotes/{name}")]
             };
-            if let Some(found) = candidates.iter().find_map(|name| self.branch_tip(name)) {
-                return Some(found);
-            }
+            return candidates.iter().find_map(|name| self.branch_tip(name));
         }
         let remote_default = self
             .repo
@@ -962,7 +961,7 @@ mod tests {
             Some(expected.clone())
         );
         // A configured branch that does not exist falls back to the defaults.
-        assert_eq!(opened.main_branch(Some("nope")), Some(expected));
+        assert_eq!(opened.main_branch(Some("nope")), None);
 
         let tips = opened.tips().unwrap();
         let names: Vec<_> = tips.iter().map(|(name, _)| name.as_str()).collect();

@@ -39,6 +39,10 @@ pub enum LinkError {
     Config(#[from] crate::config::ConfigError),
     #[error("{0}")]
     Ignore(String),
+    #[error(
+        "the main branch `{0}` (from --main or [link] main in prodcode.toml) does not exist: name an existing branch, such as main or origin/main"
+    )]
+    NoMain(String),
 }
 
 #[derive(Clone, Debug, Default)]
@@ -125,6 +129,9 @@ pub fn link(
     let state = store.link_state(repo_id)?.unwrap_or_default();
     let configured = options.main.as_deref().or(config.link.main.as_deref());
     let main = repo.main_branch(configured);
+    if let (Some(name), None) = (configured, &main) {
+        return Err(LinkError::NoMain(name.to_owned()));
+    }
 
     let mut report = Report {
         root: root.clone(),

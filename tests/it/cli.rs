@@ -291,3 +291,108 @@ fn demo_runs_the_pipeline_on_a_generated_repository() {
     // The demo recorded into its own database, beside the repository.
     assert!(dir.path().join("sample.db").exists());
 }
+
+/// Issue 16: `prodcode link | head -2` (and any printing command) ends quietly when its reader
+/// goes away, instead of panicking in `println!` with a backtrace.
+#[test]
+fn a_closed_pipe_ends_a_printing_command_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = dir.path().join("sample");
+    let script = format!(
+        "'{}' demo --dir '{}' 2>'{}' | head -2 >/dev/null",
+        bin().display(),
+        sample.display(),
+        dir.path().join("stderr").display()
+    );
+    let status = Command::new("sh")
+        .args(["-c", &script])
+        .env_remove("PRODCODE_DB")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let stderr = std::fs::read_to_string(dir.path().join("stderr")).unwrap();
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("Broken pipe"),
+        "{stderr}"
+    );
+}
+
+/// Issue 16: a configured main branch that does not exist is an error, never a silent fall back
+/// to another branch; an empty repository says it has no main branch yet; an error never
+/// repeats itself; `demo` into a non-empty directory fails before printing anything.
+#[test]
+fn errors_say_what_is_wrong_once() {
+    let ws = Workspace::new();
+    let root = ws.root.to_string_lossy().into_owned();
+    let output = ws.prodcode(&["link", "--repo", &root, "--main", "nosuch"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("the main branch `nosuch`") && stderr.contains("does not exist"),
+        "{stderr}"
+    );
+
+    let empty = tempfile::tempdir().unwrap();
+    crate::support::git(empty.path(), &["init", "-q", "-b", "main"]);
+    let output = ws.prodcode(&["link", "--repo", empty.path().to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("no main branch yet") && !stdout.contains("main is no"),
+        "{stdout}"
+    );
+
+    ws.write("a.txt", "a\n");
+    let output = ws.prodcode(&[
+        "blame",
+        ws.path("a.txt").to_str().unwrap(),
+        "--rev",
+        "nosuchrev",
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr.matches("cannot resolve nosuchrev").count(),
+        1,
+        "{stderr}"
+    );
+
+    let output = ws.prodcode(&["export", "agent-trace", "--repo", &root, "--out", &root]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.matches("os error 21").count() <= 1, "{stderr}");
+
+    let output = Command::new(bin())
+        .args(["demo", "--dir", &root])
+        .env_remove("PRODCODE_DB")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        output.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    assert!(String::from_utf8_lossy(&output.stderr).contains("is not empty"));
+}
+
+/// Issue 16: warnings written to a file or a pipe carry no terminal colour codes.
+#[test]
+fn logs_to_a_pipe_have_no_colours() {
+    use std::io::Write;
+    let ws = Workspace::new();
+    let mut child = Command::new(bin())
+        .args(["lsp", "--db"])
+        .arg(&ws.db)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A malformed frame: the daemon warns on stderr.
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"Content-Length: +5\r\n\r\nhello").unwrap();
+    drop(stdin);
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("WARN"), "{stderr}");
+    assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+}

@@ -293,7 +293,10 @@ impl Counts {
 #[derive(Debug, thiserror::Error)]
 pub enum RunnerError {
     #[error(
-        "no test runner detected in {}: add a [tools.tests] command to prodcode.toml",
+        "no test runner detected in {}: looked for Cargo.toml (cargo), go.mod (go test), a \
+         package.json naming jest or vitest, and a Python project (pyproject.toml, setup.cfg, \
+         pytest.ini, tox.ini, conftest.py, or test*.py files at the root or in tests/). Add one, or \
+         set the command in prodcode.toml: [tools.tests] command = \"make test\"",
         root.display()
     )]
     NotDetected { root: PathBuf },
