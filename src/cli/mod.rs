@@ -4,6 +4,7 @@
 //! stderr. The JSON shapes are contracts (`docs/cli.md`), built here from the store's plain types.
 
 mod blame;
+mod completions;
 mod curate;
 mod demo;
 mod doctor;
@@ -93,6 +94,10 @@ pub enum Command {
     Report(report::Args),
     /// Run the whole pipeline on a generated sample repository and show the result
     Demo(demo::Args),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions(completions::CompletionsArgs),
+    /// Print the manual page, or write one per command with --out
+    Man(completions::ManArgs),
 }
 
 impl Command {
@@ -172,6 +177,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Eval(args) => eval::run(db, args),
         Command::Report(args) => report::run(args),
         Command::Demo(args) => demo::run(db, args),
+        Command::Completions(args) => completions::completions(args),
+        Command::Man(args) => completions::man(args),
     }
 }
 

@@ -49,7 +49,17 @@ pub fn run(db: Option<PathBuf>, args: Args) -> anyhow::Result<ExitCode> {
         None => Value::Object(pairs(&args.arguments)?),
     };
     let toolbox = super::toolbox::open(db, args.workspace.as_deref())?;
+    // A test run or a first index build takes a while: say so on a terminal, and only there.
+    let spinner = std::io::IsTerminal::is_terminal(&std::io::stderr()).then(|| {
+        let spinner = indicatif::ProgressBar::new_spinner();
+        spinner.set_message(format!("{name}…"));
+        spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+        spinner
+    });
     let output = toolbox.call(name, &arguments, &CallContext::from_env("cli"));
+    if let Some(spinner) = spinner {
+        spinner.finish_and_clear();
+    }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&output.structured)?);
     } else if output.is_error {

@@ -9,8 +9,25 @@ use crate::support::{Workspace, ai_lines, bin, change, open};
 #[test]
 fn every_command_has_help() {
     for command in [
-        "lsp", "hook", "install", "import", "log", "blame", "verify", "doctor", "demo", "mcp",
-        "tool", "link", "stats", "export", "curate",
+        "lsp",
+        "hook",
+        "install",
+        "import",
+        "log",
+        "blame",
+        "verify",
+        "doctor",
+        "demo",
+        "mcp",
+        "tool",
+        "link",
+        "stats",
+        "export",
+        "curate",
+        "eval",
+        "report",
+        "completions",
+        "man",
     ] {
         let output = Command::new(bin())
             .args([command, "--help"])
@@ -22,11 +39,65 @@ fn every_command_has_help() {
     let output = Command::new(bin()).arg("--help").output().unwrap();
     let help = String::from_utf8_lossy(&output.stdout);
     for command in [
-        "lsp", "hook", "install", "import", "log", "blame", "verify", "doctor", "demo", "mcp",
-        "tool", "link", "stats", "export", "curate",
+        "lsp",
+        "hook",
+        "install",
+        "import",
+        "log",
+        "blame",
+        "verify",
+        "doctor",
+        "demo",
+        "mcp",
+        "tool",
+        "link",
+        "stats",
+        "export",
+        "curate",
+        "eval",
+        "report",
+        "completions",
+        "man",
     ] {
         assert!(help.contains(command), "{help}");
     }
+}
+
+/// Issue 16: completions for the usual shells and manual pages, from the same definitions as
+/// `--help`.
+#[test]
+fn completions_and_manual_pages_come_from_the_command_definitions() {
+    for (shell, marker) in [
+        ("bash", "_prodcode()"),
+        ("zsh", "#compdef prodcode"),
+        ("fish", "complete -c prodcode"),
+    ] {
+        let output = Command::new(bin())
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        let script = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success() && script.contains(marker),
+            "{shell}: {script}"
+        );
+        assert!(
+            script.contains("curate") && script.contains("harness"),
+            "{shell}"
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(bin())
+        .args(["man", "--out", dir.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let page = std::fs::read_to_string(dir.path().join("prodcode-eval.1")).unwrap();
+    assert!(
+        page.contains(".TH PRODCODE-EVAL 1") && page.contains("prodcode eval"),
+        "{page}"
+    );
+    assert!(dir.path().join("prodcode.1").is_file());
 }
 
 /// Records one interaction through the daemon: a prompt asked twice (two turns), an AI edit.
