@@ -48,7 +48,13 @@ const DOCKERFILE_RUST: &str = include_str!("Dockerfile.rust");
 const DOCKERFILE_GO: &str = include_str!("Dockerfile.go");
 
 /// The runners whose tests the exported verifier selects exactly.
-const RUNNERS: &[&str] = &["pytest", "unittest", "cargo-test", "cargo-nextest", "go-test"];
+const RUNNERS: &[&str] = &[
+    "pytest",
+    "unittest",
+    "cargo-test",
+    "cargo-nextest",
+    "go-test",
+];
 
 /// Curation's test-file rules by path (`curate::split`), as Python regular expressions: a file
 /// not in the base that one matches was planted and is deleted before grading, as `eval`
@@ -466,7 +472,10 @@ fn rust_image(toolchain: Option<String>) -> String {
             is_version(value).then(|| value.to_owned())
         })
     });
-    channel.map_or_else(|| DEFAULT_RUST_IMAGE.to_owned(), |version| format!("rust:{version}-slim"))
+    channel.map_or_else(
+        || DEFAULT_RUST_IMAGE.to_owned(),
+        |version| format!("rust:{version}-slim"),
+    )
 }
 
 /// The Go image: `golang:VERSION` for the base's `go.mod` (`toolchain goX.Y.Z`, else `go X.Y`)
@@ -483,7 +492,10 @@ fn go_image(go_mod: Option<String>) -> String {
     };
     let wanted = directive("toolchain ").or_else(|| directive("go "));
     let numbers = |version: &str| -> Vec<u64> {
-        version.split('.').map(|part| part.parse().unwrap_or(0)).collect()
+        version
+            .split('.')
+            .map(|part| part.parse().unwrap_or(0))
+            .collect()
     };
     match wanted {
         Some(version) if numbers(&version) > numbers(DEFAULT_GO_VERSION) => {
@@ -656,7 +668,9 @@ mod tests {
         );
         assert_eq!(rust_image(Some("1.79\n".to_owned())), "rust:1.79-slim");
         assert_eq!(
-            rust_image(Some("[toolchain]\nchannel = \"nightly-2025-01-01\"\n".to_owned())),
+            rust_image(Some(
+                "[toolchain]\nchannel = \"nightly-2025-01-01\"\n".to_owned()
+            )),
             DEFAULT_RUST_IMAGE
         );
         assert_eq!(rust_image(Some("stable".to_owned())), DEFAULT_RUST_IMAGE);
@@ -670,7 +684,9 @@ mod tests {
             "golang:1.24.2"
         );
         assert_eq!(
-            go_image(Some("module m\n\ngo 1.22\n\ntoolchain go1.25.1\n".to_owned())),
+            go_image(Some(
+                "module m\n\ngo 1.22\n\ntoolchain go1.25.1\n".to_owned()
+            )),
             "golang:1.25.1"
         );
         assert_eq!(go_image(Some("go banana\n".to_owned())), DEFAULT_GO_IMAGE);
