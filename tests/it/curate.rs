@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::support::{Claude, Workspace, git, link};
 
 /// One agent session of one prompt: the files it writes, then the end of its turn.
-fn session(ws: &Workspace, name: &str, prompt: &str, files: &[(&str, &str)]) -> String {
+pub(crate) fn session(ws: &Workspace, name: &str, prompt: &str, files: &[(&str, &str)]) -> String {
     let mut claude = Claude::start_with_prompt(ws, name, prompt);
     for (path, content) in files {
         claude.write(&ws.path(path), content);
@@ -17,14 +17,14 @@ fn session(ws: &Workspace, name: &str, prompt: &str, files: &[(&str, &str)]) -> 
     claude.interaction()
 }
 
-fn commit(ws: &Workspace, message: &str) -> String {
+pub(crate) fn commit(ws: &Workspace, message: &str) -> String {
     git(&ws.root, &["add", "-A"]);
     git(&ws.root, &["commit", "-q", "-m", message]);
     git(&ws.root, &["rev-parse", "HEAD"]).trim().to_owned()
 }
 
 /// `prodcode curate --json` into `out`, with scratch clones under the workspace.
-fn curate(ws: &Workspace, out: &Path, extra: &[&str]) -> Value {
+pub(crate) fn curate(ws: &Workspace, out: &Path, extra: &[&str]) -> Value {
     let root = ws.root.to_string_lossy().into_owned();
     let out_text = out.to_string_lossy().into_owned();
     let cache = ws.db.parent().unwrap().join("cache");
@@ -51,7 +51,7 @@ fn curate(ws: &Workspace, out: &Path, extra: &[&str]) -> Value {
     })
 }
 
-fn candidate<'a>(report: &'a Value, interaction: &str) -> &'a Value {
+pub(crate) fn candidate<'a>(report: &'a Value, interaction: &str) -> &'a Value {
     report["candidates"]
         .as_array()
         .unwrap()
@@ -79,10 +79,10 @@ const CARGO_TOML: &str =
 
 const LIB: &str = "/// Adds two numbers.\npub fn add(a: i64, b: i64) -> i64 {\n    a + b\n}\n\n#[cfg(test)]\nmod tests {\n    #[test]\n    fn adds() {\n        assert_eq!(super::add(2, 3), 5);\n    }\n}\n";
 
-const LIB_WITH_CLAMP: &str = "/// Adds two numbers.\npub fn add(a: i64, b: i64) -> i64 {\n    a + b\n}\n\n/// `value` limited to `low..=high`.\npub fn clamp(value: i64, low: i64, high: i64) -> i64 {\n    if value < low {\n        return low;\n    }\n    if value > high {\n        return high;\n    }\n    value\n}\n\n#[cfg(test)]\nmod tests {\n    #[test]\n    fn adds() {\n        assert_eq!(super::add(2, 3), 5);\n    }\n}\n";
+pub(crate) const LIB_WITH_CLAMP: &str = "/// Adds two numbers.\npub fn add(a: i64, b: i64) -> i64 {\n    a + b\n}\n\n/// `value` limited to `low..=high`.\npub fn clamp(value: i64, low: i64, high: i64) -> i64 {\n    if value < low {\n        return low;\n    }\n    if value > high {\n        return high;\n    }\n    value\n}\n\n#[cfg(test)]\nmod tests {\n    #[test]\n    fn adds() {\n        assert_eq!(super::add(2, 3), 5);\n    }\n}\n";
 
 /// Two integration-test binaries with a test of the same name, plus the change's own test file.
-fn cargo_repo(ws: &Workspace) {
+pub(crate) fn cargo_repo(ws: &Workspace) {
     ws.write("Cargo.toml", CARGO_TOML);
     ws.write(".gitignore", "target/\n");
     std::fs::create_dir_all(ws.path("src")).unwrap();

@@ -16,10 +16,16 @@
 //! The verifier grades as `eval` does, as far as a script in the container can: the base's test
 //! files and test infrastructure (their contents ship in `tests/base/`, which the agent never
 //! sees: Harbor uploads `tests/` after the agent's turn) are put back, planted infrastructure is
-//! deleted, and the tests run through prodcode's own pytest plugin or unittest driver, so an id
-//! selects exactly the test curation checked. Runners other than pytest and unittest are not
-//! exported: a grader that selects tests differently would be a wrong grader, so such tasks are
-//! skipped and named.
+//! deleted, and the tests are selected as prodcode's runner selects them, so an id selects
+//! exactly the test curation checked: pytest and unittest through prodcode's own plugin and
+//! driver, cargo by test binary (`--lib`, `--test NAME`, `--bin NAME`) and `--exact` path, Go by
+//! package and an anchored `-run` pattern. Runners whose ids are not exact (jest, vitest, a
+//! configured command) are not exported: a grader that selects tests differently would be a
+//! wrong grader, so such tasks are skipped and named.
+//!
+//! Each language has a default Dockerfile (`Dockerfile.python`, `.rust`, `.go`); the Rust and Go
+//! ones fetch dependencies and build the base's tests at image build time, as root, so the
+//! verifier runs offline with caches the agent cannot write.
 //!
 //! Invariants: the developer's repository is only read (bases are built in `git::Scratch`
 //! clones under the cache directory); each task directory is written beside its final place and
@@ -38,20 +44,56 @@ const TEST_SH: &str = include_str!("test.sh");
 const SOLVE_SH: &str = include_str!("solve.sh");
 const GRADE_PY: &str = include_str!("grade.py");
 const DOCKERFILE_PYTHON: &str = include_str!("Dockerfile.python");
+const DOCKERFILE_RUST: &str = include_str!("Dockerfile.rust");
+const DOCKERFILE_GO: &str = include_str!("Dockerfile.go");
 
 /// The runners whose tests the exported verifier selects exactly.
-const RUNNERS: &[&str] = &["pytest", "unittest"];
-
-/// Files that count as tests for putting back, beside `grade::TEST_INFRA` (curation's split rules
-/// for Python, as globs: new files matching them are deleted before grading).
-const TEST_FILES: &[&str] = &[
-    "**/test_*.py",
-    "**/*_test.py",
-    "**/tests/**",
-    "**/test/**",
-    "**/testing/**",
-    "**/testdata/**",
+const RUNNERS: &[&str] = &[
+    "pytest",
+    "unittest",
+    "cargo-test",
+    "cargo-nextest",
+    "go-test",
 ];
+
+/// Curation's test-file rules by path (`curate::split`), as Python regular expressions: a file
+/// not in the base that one matches was planted and is deleted before grading, as `eval`
+/// restores it. The unit test below checks them against `TestFiles::is_test` path by path.
+const TEST_FILE_REGEXES: &[&str] = &[
+    // Anything but Rust in a test directory (test data, fixtures, Go's testdata).
+    r"^(?!.*\.rs$)(?:[^/]+/)*(?:tests|test|testdata|__tests__|spec)/[^/]",
+    // Rust integration tests and their modules, never under `src/` (unit test modules there
+    // belong to the solution).
+    r"^(?!(?:.*/)?src/)(?:[^/]+/)*tests/(?:[^/]+/)*[^/]*\.rs$",
+    r"(?:^|/)(?:test_[^/]*|[^/]*_test|conftest)\.py$",
+    r"^(?:[^/]+/)*testing/(?:[^/]+/)*[^/]*\.py$",
+    r"(?:^|/)[^/]*_test\.go$",
+    r"(?:^|/)[^/]*\.(?:test|spec)\.(?:js|jsx|ts|tsx|mjs|cjs|mts|cts)$",
+    r"^(?:[^/]+/)*__mocks__/(?:[^/]+/)*[^/]*\.(?:js|jsx|ts|tsx|mjs|cjs|mts|cts)$",
+    r"src/test/(?:[^/]+/)*[^/]*\.(?:java|kt|scala)$",
+    r"(?:^|/)[^/]*Tests?\.(?:java|kt|scala)$",
+    r"(?:^|/)[^/]*_(?:spec|test)\.rb$",
+    r"(?:^|/)(?:test_[^/]*|[^/]*_test)\.(?:c|cc|cpp|h|hpp)$",
+];
+
+/// The language families the verifier grades, each with its default Dockerfile.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Family {
+    Python,
+    Rust,
+    Go,
+}
+
+impl Family {
+    fn of(runner: &str) -> Option<Family> {
+        match runner {
+            "pytest" | "unittest" => Some(Family::Python),
+            "cargo-test" | "cargo-nextest" => Some(Family::Rust),
+            "go-test" => Some(Family::Go),
+            _ => None,
+        }
+    }
+}
 
 /// `[export.harbor]` in `prodcode.toml`.
 ///
@@ -79,8 +121,15 @@ pub struct ExportConfig {
     pub harbor: HarborConfig,
 }
 
-/// The default Dockerfile's base image.
+/// The default Dockerfile's base image for Python tasks.
 pub const DEFAULT_IMAGE: &str = "python:3.12-slim";
+
+/// The default image for Rust tasks, unless the base's `rust-toolchain(.toml)` names a version.
+pub const DEFAULT_RUST_IMAGE: &str = "rust:1.90-slim";
+
+/// The default image for Go tasks, unless the base's `go.mod` asks for a newer Go.
+pub const DEFAULT_GO_IMAGE: &str = "golang:1.23";
+const DEFAULT_GO_VERSION: &str = "1.23";
 
 pub struct Options {
     /// A `prodcode curate` output directory (or its `tasks/`).
@@ -173,7 +222,7 @@ pub fn export(options: &Options) -> Result<Summary, EvalError> {
         };
         if !RUNNERS.contains(&task.runner.as_str()) {
             summary.skipped.push(skip(format!(
-                "its runner is {}: the Harbor export grades pytest and unittest tasks only (an exact test selection for other runners is not written yet); `prodcode eval` grades it",
+                "its runner is {}: the Harbor export grades pytest, unittest, cargo and go tasks only (its test ids do not select tests exactly outside prodcode); `prodcode eval` grades it",
                 task.runner
             )));
             continue;
@@ -294,9 +343,25 @@ fn write_task(task: &Task, scratch: &Scratch, root: &Path, target: &Path) -> Res
                 root.join(path).display()
             )
         })?,
-        None => DOCKERFILE_PYTHON
-            .replace("{image}", harbor.image.as_deref().unwrap_or(DEFAULT_IMAGE))
-            .replace("{id}", &dir_name(&task.instance_id)),
+        None => {
+            let family = Family::of(&task.runner).unwrap_or(Family::Python);
+            let read = |path: &str| {
+                scratch
+                    .read(&base, path)
+                    .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+            };
+            let (template, image) = match family {
+                Family::Python => (DOCKERFILE_PYTHON, DEFAULT_IMAGE.to_owned()),
+                Family::Rust => (
+                    DOCKERFILE_RUST,
+                    rust_image(read("rust-toolchain.toml").or_else(|| read("rust-toolchain"))),
+                ),
+                Family::Go => (DOCKERFILE_GO, go_image(read("go.mod"))),
+            };
+            template
+                .replace("{image}", harbor.image.as_deref().unwrap_or(&image))
+                .replace("{id}", &dir_name(&task.instance_id))
+        }
     };
     write("environment/Dockerfile", dockerfile.as_bytes(), false)?;
 
@@ -309,10 +374,14 @@ fn write_task(task: &Task, scratch: &Scratch, root: &Path, target: &Path) -> Res
 
     // The verifier: the test patch, the runner's reporter and what is put back.
     let infra = infra_globs(&config.eval.test_infra, &base_config.curate.test_globs)?;
+    let test_files = crate::curate::split::TestFiles::new(&[])?;
     let patched = super::grade::patch_paths(&task.test_patch);
     let mut restore = Vec::new();
     for (path, executable) in &files {
-        if !(patched.contains(path) || infra.iter().any(|(glob, _)| glob.is_match(path))) {
+        if !(patched.contains(path)
+            || test_files.is_test(path, None)
+            || infra.iter().any(|(glob, _)| glob.is_match(path)))
+        {
             continue;
         }
         let bytes = scratch
@@ -332,7 +401,11 @@ fn write_task(task: &Task, scratch: &Scratch, root: &Path, target: &Path) -> Res
         test_timeout_s: base_config.curate.timeout_s.max(1),
         restore,
         base_files: files.iter().map(|(path, _)| path.as_str()).collect(),
-        infra_regexes: infra.into_iter().map(|(_, regex)| regex).collect(),
+        infra_regexes: TEST_FILE_REGEXES
+            .iter()
+            .map(|regex| (*regex).to_owned())
+            .chain(infra.into_iter().map(|(_, regex)| regex))
+            .collect(),
     };
     let json = serde_json::to_string_pretty(&verifier).unwrap_or_default();
     write("tests/config.json", format!("{json}\n").as_bytes(), false)?;
@@ -362,7 +435,7 @@ fn write_task(task: &Task, scratch: &Scratch, root: &Path, target: &Path) -> Res
     Ok(())
 }
 
-/// The globs of files put back (test infrastructure, `[eval] test_infra`, Python test files,
+/// The globs of files put back beside test files (test infrastructure, `[eval] test_infra`,
 /// `[curate] test_globs`), each with its regular expression in Python's syntax.
 fn infra_globs(
     extra: &[String],
@@ -371,7 +444,6 @@ fn infra_globs(
     super::grade::TEST_INFRA
         .iter()
         .copied()
-        .chain(TEST_FILES.iter().copied())
         .chain(extra.iter().map(String::as_str))
         .chain(test_globs.iter().map(String::as_str))
         .map(|pattern| {
@@ -382,6 +454,64 @@ fn infra_globs(
             Ok((glob.compile_matcher(), regex))
         })
         .collect()
+}
+
+/// The Rust image: `rust:VERSION-slim` when the base's toolchain file pins a version
+/// (`channel = "1.80.0"`, or the old one-line `rust-toolchain`), else the default (a channel
+/// such as `stable` or a nightly has no official image tag of its own).
+fn rust_image(toolchain: Option<String>) -> String {
+    let channel = toolchain.and_then(|text| {
+        text.lines().find_map(|line| {
+            let line = line.trim();
+            let value = match line.split_once('=') {
+                Some((key, value)) if key.trim() == "channel" => value,
+                Some(_) => return None,
+                None => line,
+            };
+            let value = value.trim().trim_matches(|c| c == '"' || c == '\'');
+            is_version(value).then(|| value.to_owned())
+        })
+    });
+    channel.map_or_else(
+        || DEFAULT_RUST_IMAGE.to_owned(),
+        |version| format!("rust:{version}-slim"),
+    )
+}
+
+/// The Go image: `golang:VERSION` for the base's `go.mod` (`toolchain goX.Y.Z`, else `go X.Y`)
+/// when that is newer than the default's Go, else the default (Go builds older modules, and
+/// `GOTOOLCHAIN=local` forbids downloading another toolchain at grading time).
+fn go_image(go_mod: Option<String>) -> String {
+    let text = go_mod.unwrap_or_default();
+    let directive = |name: &str| {
+        text.lines().find_map(|line| {
+            let rest = line.trim().strip_prefix(name)?.trim();
+            let version = rest.trim_start_matches("go");
+            is_version(version).then(|| version.to_owned())
+        })
+    };
+    let wanted = directive("toolchain ").or_else(|| directive("go "));
+    let numbers = |version: &str| -> Vec<u64> {
+        version
+            .split('.')
+            .map(|part| part.parse().unwrap_or(0))
+            .collect()
+    };
+    match wanted {
+        Some(version) if numbers(&version) > numbers(DEFAULT_GO_VERSION) => {
+            format!("golang:{version}")
+        }
+        _ => DEFAULT_GO_IMAGE.to_owned(),
+    }
+}
+
+/// `1.80`, `1.80.0`: digits and dots, two or three parts.
+fn is_version(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('.').collect();
+    (2..=3).contains(&parts.len())
+        && parts
+            .iter()
+            .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_digit()))
 }
 
 /// `task.toml`: Harbor's task configuration (`harbor.models.task.config.TaskConfig`). Strings
@@ -453,5 +583,112 @@ mod tests {
         assert!(!conftest.1.starts_with("(?-u)"), "{}", conftest.1);
         assert!(conftest.0.is_match("conftest.py") && conftest.0.is_match("a/conftest.py"));
         assert!(globs.iter().any(|(glob, _)| glob.is_match("qa/check.py")));
+    }
+
+    /// The exported regexes say "test file" for exactly the paths curation's split does, read
+    /// with Python's `re` as grade.py reads them.
+    #[test]
+    fn test_file_regexes_agree_with_the_curation_split() {
+        let paths = [
+            "tests/a.rs",
+            "crates/x/tests/common/mod.rs",
+            "src/tests/mod.rs",
+            "src/parser/tests/cases.rs",
+            "tests/src/x.rs",
+            "src/lib.rs",
+            "src/tests.rs",
+            "tests/data/valid/strings.toml",
+            "src/tests/data.json",
+            "calc/testdata/input.json",
+            "calc/add_test.go",
+            "calc/add.go",
+            "calc/latest.go",
+            "tests/test_math.py",
+            "pkg/util_test.py",
+            "conftest.py",
+            "a/conftest.py",
+            "pkg/testing/helpers.py",
+            "pkg/testing/data.txt",
+            "pkg/contest.py",
+            "mathlib/core.py",
+            "src/app.test.ts",
+            "web/__tests__/x.js",
+            "web/__mocks__/api.ts",
+            "web/app.ts",
+            "src/test/java/a/FooTest.java",
+            "src/main/java/a/Foo.java",
+            "src/main/java/a/FooTests.kt",
+            "lib/thing_spec.rb",
+            "spec/thing.rb",
+            "c/test_buf.c",
+            "c/buf_test.h",
+            "c/buf.c",
+            "README.md",
+            "testdata",
+            "tests",
+        ];
+        let files = crate::curate::split::TestFiles::new(&[]).unwrap();
+        let script = "import json, re, sys\nregexes, paths = json.load(sys.stdin)\nprint(json.dumps([any(re.search(r, p) for r in regexes) for p in paths]))\n";
+        let mut child = match std::process::Command::new("python3")
+            .args(["-c", script])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+        {
+            Ok(child) => child,
+            Err(error) => {
+                eprintln!("skipped: no python3 ({error})");
+                return;
+            }
+        };
+        {
+            use std::io::Write;
+            let input = serde_json::json!([TEST_FILE_REGEXES, &paths[..]]).to_string();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(input.as_bytes())
+                .unwrap();
+        }
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success());
+        let matched: Vec<bool> = serde_json::from_slice(&output.stdout).unwrap();
+        for (path, matched) in paths.iter().zip(matched) {
+            assert_eq!(matched, files.is_test(path, None), "{path}");
+        }
+    }
+
+    #[test]
+    fn images_follow_the_toolchain_the_base_asks_for() {
+        assert_eq!(rust_image(None), DEFAULT_RUST_IMAGE);
+        assert_eq!(
+            rust_image(Some("[toolchain]\nchannel = \"1.80.0\"\n".to_owned())),
+            "rust:1.80.0-slim"
+        );
+        assert_eq!(rust_image(Some("1.79\n".to_owned())), "rust:1.79-slim");
+        assert_eq!(
+            rust_image(Some(
+                "[toolchain]\nchannel = \"nightly-2025-01-01\"\n".to_owned()
+            )),
+            DEFAULT_RUST_IMAGE
+        );
+        assert_eq!(rust_image(Some("stable".to_owned())), DEFAULT_RUST_IMAGE);
+        assert_eq!(go_image(None), DEFAULT_GO_IMAGE);
+        assert_eq!(
+            go_image(Some("module example.com/calc\n\ngo 1.19\n".to_owned())),
+            DEFAULT_GO_IMAGE
+        );
+        assert_eq!(
+            go_image(Some("module m\n\ngo 1.24.2\n".to_owned())),
+            "golang:1.24.2"
+        );
+        assert_eq!(
+            go_image(Some(
+                "module m\n\ngo 1.22\n\ntoolchain go1.25.1\n".to_owned()
+            )),
+            "golang:1.25.1"
+        );
+        assert_eq!(go_image(Some("go banana\n".to_owned())), DEFAULT_GO_IMAGE);
     }
 }

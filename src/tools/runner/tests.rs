@@ -37,7 +37,7 @@ fn nothing_detected_says_what_to_configure() {
     }
     .to_string();
     assert!(
-        message.contains("add a [tools.tests] command to prodcode.toml"),
+        message.contains("set the command in prodcode.toml: [tools.tests]"),
         "{message}"
     );
     // A package.json without jest or vitest is no runner either.
