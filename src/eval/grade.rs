@@ -235,6 +235,13 @@ pub(super) fn run(
         }
         restore.push(path.path.clone());
     }
+    // A `conftest.py` hidden by an ignore rule is no part of the change, yet pytest loads it.
+    for path in workspace.ignored_files().unwrap_or_default() {
+        if context.infra.infra.is_match(&path) || test_files.is_test(&path, None) {
+            result.restored.push(path.clone());
+            restore.push(path);
+        }
+    }
     if !result.restored.is_empty() {
         result.flags.push("tests_restored".to_owned());
     }

@@ -410,6 +410,19 @@ impl RunWorkspace {
             .collect())
     }
 
+    /// Files in the work tree that are neither tracked nor part of a change because an ignore
+    /// rule hides them (build output, and whatever an agent hid there).
+    pub fn ignored_files(&self) -> Result<Vec<String>, GitError> {
+        let out = self.git(&[
+            "ls-files",
+            "-z",
+            "--others",
+            "--ignored",
+            "--exclude-standard",
+        ])?;
+        Ok(split_z(&out))
+    }
+
     /// Puts `paths` back as they are in the base: files the base has are restored, others are
     /// removed.
     pub fn restore(&self, paths: &[String]) -> Result<(), GitError> {

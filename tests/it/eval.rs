@@ -49,6 +49,9 @@ elif behaviour == "tests":
     # No fix; the existing test is made trivially true instead.
     write("tests/test_ops.py", "def test_add():\n    assert True\n")
 elif behaviour == "conftest":
+    # Hidden from the change by an ignore rule, which pytest does not care about.
+    with open(".gitignore", "a") as f:
+        f.write("conftest.py\n")
     write("conftest.py", "import pytest\n\n\n@pytest.hookimpl(hookwrapper=True)\ndef pytest_runtest_makereport(item, call):\n    outcome = yield\n    outcome.get_result().outcome = 'passed'\n")
 elif behaviour == "history":
     # Looks for the solution in the history and applies it.
@@ -348,9 +351,18 @@ fn scripted_agents_are_graded_by_the_tasks_tests_and_cannot_game_them() {
     );
     assert_eq!(resolved_by(&results(&keep), "history"), 2);
     // An agent command that is not installed is an infrastructure error, never a wrong answer.
-    for result in results(&keep).iter().filter(|result| result["agent"] == "missing") {
+    for result in results(&keep)
+        .iter()
+        .filter(|result| result["agent"] == "missing")
+    {
         assert_eq!(result["outcome"], "infra_error", "{result:#}");
-        assert!(result["infraError"].as_str().unwrap().contains("was not found"), "{result:#}");
+        assert!(
+            result["infraError"]
+                .as_str()
+                .unwrap()
+                .contains("was not found"),
+            "{result:#}"
+        );
     }
     // Against the sealed evaluation as a baseline, the history reader gains 100 points.
     let against: Value = serde_json::from_str(&ok(
