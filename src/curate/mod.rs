@@ -684,7 +684,7 @@ fn candidate_key(context: &Context<'_>, candidate: &Candidate) -> String {
     sha256_hex(text.as_bytes())
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     crate::model::hex(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref())
 }
 
@@ -1389,29 +1389,36 @@ fn language(kind: &RunnerKind, solution_paths: &[String]) -> &'static str {
 }
 
 /// An exclusive lock on the repository's scratch directory, held while the returned file is
-/// open (`flock`: released by the kernel when the process ends, however it ends).
+/// open.
 fn lock(scratch_base: &Path) -> Result<std::fs::File, CurateError> {
-    use std::os::fd::AsRawFd;
     let write_error = |source| CurateError::Write {
         path: scratch_base.to_path_buf(),
         source,
     };
     std::fs::create_dir_all(scratch_base).map_err(write_error)?;
+    try_lock(&scratch_base.join("lock"))
+        .map_err(write_error)?
+        .ok_or_else(|| {
+            CurateError::Invalid(format!(
+                "another `prodcode curate` is running on this repository (its scratch clones are in {}): wait for it to finish",
+                scratch_base.display()
+            ))
+        })
+}
+
+/// An exclusive `flock` on `path` (created if missing), held while the returned file is open
+/// and released by the kernel when the process ends, however it ends; `None` when another
+/// process holds it.
+pub(crate) fn try_lock(path: &Path) -> std::io::Result<Option<std::fs::File>> {
+    use std::os::fd::AsRawFd;
     let file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
-        .open(scratch_base.join("lock"))
-        .map_err(write_error)?;
+        .open(path)?;
     // SAFETY: flock on a descriptor this function owns; no memory is shared.
     let locked = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0;
-    if !locked {
-        return Err(CurateError::Invalid(format!(
-            "another `prodcode curate` is running on this repository (its scratch clones are in {}): wait for it to finish",
-            scratch_base.display()
-        )));
-    }
-    Ok(file)
+    Ok(locked.then_some(file))
 }
 
 /// The repository's directory name, as task ids use it.

@@ -281,7 +281,7 @@ pub fn eval(
     let cache = options
         .cache
         .join("eval")
-        .join(&sha256_hex(options.out.to_string_lossy().as_bytes())[..12]);
+        .join(&crate::curate::sha256_hex(options.out.to_string_lossy().as_bytes())[..12]);
     let context = Context {
         options,
         cache,
@@ -359,7 +359,7 @@ fn run_key(
         "config": format!("{:?}", options.config),
         "version": env!("CARGO_PKG_VERSION"),
     });
-    sha256_hex(material.to_string().as_bytes())
+    crate::curate::sha256_hex(material.to_string().as_bytes())
 }
 
 /// The saved result of `plan`, if it is there, is for the same inputs and says something about
@@ -369,11 +369,6 @@ fn saved(out: &Path, plan: &Plan) -> Option<RunResult> {
         std::fs::read_to_string(out.join("runs").join(&plan.run_id).join("result.json")).ok()?;
     let result: RunResult = serde_json::from_str(&text).ok()?;
     (result.key == plan.key && result.outcome != Outcome::InfraError).then_some(result)
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = ring::digest::digest(&ring::digest::SHA256, bytes);
-    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A task base's check: `Err` says why no agent can be judged on it.
@@ -632,23 +627,15 @@ fn run_one(context: &Context<'_>, worker: &mut Worker, plan: &Plan) -> RunResult
 
 /// An exclusive lock on the output directory while the evaluation runs.
 fn lock(out: &Path) -> Result<std::fs::File, EvalError> {
-    use std::os::fd::AsRawFd;
     let path = out.join(".lock");
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|source| EvalError::Write { path, source })?;
-    // SAFETY: flock on a descriptor this function owns; no memory is shared.
-    let locked = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0;
-    if !locked {
-        return Err(EvalError::Invalid(format!(
-            "another `prodcode eval` is writing to {}: wait for it, or pass another --out",
-            out.display()
-        )));
-    }
-    Ok(file)
+    crate::curate::try_lock(&path)
+        .map_err(|source| EvalError::Write { path, source })?
+        .ok_or_else(|| {
+            EvalError::Invalid(format!(
+                "another `prodcode eval` is writing to {}: wait for it, or pass another --out",
+                out.display()
+            ))
+        })
 }
 
 /// Makes `dir` a workspace of `name` in `scratch`.

@@ -168,12 +168,7 @@ impl Scratch {
 
     /// Applies `patch` to the work tree (and index).
     pub fn apply(&self, patch: &str) -> Result<(), GitError> {
-        if patch.is_empty() {
-            return Ok(());
-        }
-        let mut command = self.command();
-        command.args(["apply", "--index", "--whitespace=nowarn", "-"]);
-        run(command, Some(patch.as_bytes())).map(drop)
+        apply_in(&self.dir, patch)
     }
 
     /// Commits the work tree's files (everything `git add --all` takes) as a commit with no
@@ -270,15 +265,11 @@ impl Scratch {
     }
 
     fn command(&self) -> Command {
-        let mut command = base_command();
-        command.arg("-C").arg(&self.dir);
-        command
+        command_in(&self.dir)
     }
 
     fn git(&self, args: &[&str]) -> Result<Vec<u8>, GitError> {
-        let mut command = self.command();
-        command.args(args);
-        run(command, None)
+        git_in(&self.dir, args)
     }
 }
 
@@ -452,42 +443,39 @@ impl RunWorkspace {
 
     /// Applies `patch` to the work tree and index.
     pub fn apply(&self, patch: &str) -> Result<(), GitError> {
-        if patch.is_empty() {
-            return Ok(());
-        }
-        let mut command = self.command();
-        command.args(["apply", "--index", "--whitespace=nowarn", "-"]);
-        run(command, Some(patch.as_bytes())).map(drop)
-    }
-
-    /// The files of the base commit.
-    pub fn base_files(&self) -> Result<Vec<String>, GitError> {
-        let out = self.git(&["ls-tree", "-r", "-z", "--name-only", &self.base])?;
-        Ok(split_z(&out))
-    }
-
-    /// How many commits the workspace's history holds (1 when sealed).
-    pub fn history_len(&self) -> Result<usize, GitError> {
-        let out = self.git(&["rev-list", "--count", "--all"])?;
-        Ok(String::from_utf8_lossy(&out).trim().parse().unwrap_or(0))
-    }
-
-    /// Whether `sha` is an object this workspace can read.
-    pub fn has_object(&self, sha: &str) -> bool {
-        self.git(&["cat-file", "-e", sha]).is_ok()
+        apply_in(&self.dir, patch)
     }
 
     fn command(&self) -> Command {
-        let mut command = base_command();
-        command.arg("-C").arg(&self.dir);
-        command
+        command_in(&self.dir)
     }
 
     fn git(&self, args: &[&str]) -> Result<Vec<u8>, GitError> {
-        let mut command = self.command();
-        command.args(args);
-        run(command, None)
+        git_in(&self.dir, args)
     }
+}
+
+/// git run in the repository at `dir`, configured as [`base_command`] says.
+fn command_in(dir: &Path) -> Command {
+    let mut command = base_command();
+    command.arg("-C").arg(dir);
+    command
+}
+
+/// Applies `patch` to the work tree and index of the repository at `dir`.
+fn apply_in(dir: &Path, patch: &str) -> Result<(), GitError> {
+    if patch.is_empty() {
+        return Ok(());
+    }
+    let mut command = command_in(dir);
+    command.args(["apply", "--index", "--whitespace=nowarn", "-"]);
+    run(command, Some(patch.as_bytes())).map(drop)
+}
+
+fn git_in(dir: &Path, args: &[&str]) -> Result<Vec<u8>, GitError> {
+    let mut command = command_in(dir);
+    command.args(args);
+    run(command, None)
 }
 
 fn base_command() -> Command {
