@@ -446,10 +446,6 @@ impl RunWorkspace {
         apply_in(&self.dir, patch)
     }
 
-    fn command(&self) -> Command {
-        command_in(&self.dir)
-    }
-
     fn git(&self, args: &[&str]) -> Result<Vec<u8>, GitError> {
         git_in(&self.dir, args)
     }
