@@ -4,6 +4,8 @@
 //! grow by optional fields. `docs/lsp-extensions.md` documents each one; a test keeps the two in
 //! step. Unknown fields are ignored, never an error.
 
+use std::collections::BTreeMap;
+
 use lsp_types::{Range, TextDocumentIdentifier, VersionedTextDocumentIdentifier};
 use serde::{Deserialize, Serialize};
 
@@ -86,6 +88,20 @@ pub struct ProvenanceParams {
 pub struct ProvenanceResult {
     pub version: i32,
     pub ranges: Vec<ProvenanceRange>,
+    /// The interactions the ranges name, with their prompts, as far as the database knows them
+    /// (added for editors' "which prompt wrote this line", issue 15).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub interactions: BTreeMap<String, InteractionInfo>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct InteractionInfo {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// Verbatim (secrets redacted), in turn order; empty when only the edits were recorded.
+    pub prompts: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]

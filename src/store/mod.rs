@@ -242,6 +242,15 @@ pub struct InteractionSummary {
     pub line_tallies: Vec<LineTally>,
 }
 
+/// An interaction's agent and prompts ([`Store::interaction_prompts`]).
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct InteractionPrompts {
+    pub agent: Option<String>,
+    pub model: Option<String>,
+    /// Verbatim (secrets redacted), in turn order.
+    pub prompts: Vec<String>,
+}
+
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct PromptRecord {
     /// 1 for the first prompt of an interaction.

@@ -4,8 +4,8 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{
-    AiEditRecord, Counts, InteractionSummary, LineTally, PromptRecord, Repository, Snapshot, Store,
-    StoreError, runs,
+    AiEditRecord, Counts, InteractionPrompts, InteractionSummary, LineTally, PromptRecord,
+    Repository, Snapshot, Store, StoreError, runs,
 };
 use crate::model::{ContentHash, InteractionId};
 
@@ -89,6 +89,29 @@ impl Store {
         };
         drop(tx);
         Ok(counts)
+    }
+
+    /// Who an interaction's agent was and its prompts in turn order, without its edits: what an
+    /// editor shows beside a line the interaction wrote. `None` for an interaction not recorded.
+    pub fn interaction_prompts(&self, id: &str) -> Result<Option<InteractionPrompts>, StoreError> {
+        let tx = self.conn.unchecked_transaction()?;
+        let agent = tx
+            .prepare_cached("SELECT agent, model FROM interactions WHERE id = ?1")?
+            .query_row([id], |row| Ok((row.get(0)?, row.get(1)?)))
+            .optional()?;
+        let Some((agent, model)) = agent else {
+            return Ok(None);
+        };
+        let prompts = prompts_of(&tx, id)?
+            .into_iter()
+            .map(|prompt| prompt.text)
+            .collect();
+        drop(tx);
+        Ok(Some(InteractionPrompts {
+            agent,
+            model,
+            prompts,
+        }))
     }
 
     /// The `limit` most recently created interactions, newest first, each with its prompts, AI

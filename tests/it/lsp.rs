@@ -51,7 +51,11 @@ fn a_session_records_prompt_ai_edit_and_human_typing() {
                 { "range": range((1, 0), (3, 0)), "class": "untracked" },
                 { "range": range((3, 0), (5, 0)), "class": "ai", "interactionId": "i-1" },
                 { "range": range((5, 0), (6, 0)), "class": "untracked" },
-            ]
+            ],
+            // Issue 15: the prompt behind the AI lines, for an editor's hover.
+            "interactions": {
+                "i-1": { "agent": "test-agent", "model": "m-1", "prompts": ["print a farewell too"] },
+            },
         })
     );
 

@@ -268,6 +268,71 @@ fn tool_calls_show_up_under_their_interaction_in_the_log() {
     );
 }
 
+/// Issue 15: an editor's daemon serves many interactions, so its environment cannot name the one
+/// a tool call belongs to; the call names it with `interactionId` in `arguments[0]`.
+#[test]
+fn an_editor_tool_call_is_recorded_under_the_interaction_it_names() {
+    let ws = Workspace::new();
+    ws.write("a.txt", "needle\n");
+    let mut client = ws.daemon();
+    client
+        .notify(
+            "prodcode/promptSubmitted",
+            json!({ "interactionId": "editor-1", "prompt": "find the needle" }),
+        )
+        .unwrap();
+    let found = client
+        .request(
+            "workspace/executeCommand",
+            json!({ "command": "prodcode.search",
+                    "arguments": [{ "pattern": "needle", "interactionId": "editor-1" }] }),
+        )
+        .unwrap();
+    // The tool never saw the field: it refuses arguments it does not take.
+    assert_eq!(found["isError"], false, "{found}");
+    assert_eq!(found["structuredContent"]["matches"][0]["path"], "a.txt");
+    // A call without one belongs to no interaction, as before.
+    let plain = client
+        .request(
+            "workspace/executeCommand",
+            json!({ "command": "prodcode.search", "arguments": [{ "pattern": "needle" }] }),
+        )
+        .unwrap();
+    assert_eq!(plain["isError"], false, "{plain}");
+    // An id that is not a string is refused, not recorded under a garbled id.
+    let refused = client.request(
+        "workspace/executeCommand",
+        json!({ "command": "prodcode.search",
+                "arguments": [{ "pattern": "needle", "interactionId": 7 }] }),
+    );
+    assert!(
+        format!("{refused:?}").contains("interactionId must be a non-empty string"),
+        "{refused:?}"
+    );
+    client.shutdown().unwrap();
+
+    let log = ws.prodcode_json(&["log", "--json"]);
+    let interaction = &log["interactions"][0];
+    assert_eq!(interaction["id"], "editor-1", "{log}");
+    assert_eq!(
+        interaction["toolCalls"],
+        json!([{ "tool": "search", "outcome": "ok", "calls": 1, "totalMs": interaction["toolCalls"][0]["totalMs"] }]),
+        "{log}"
+    );
+    let calls: Vec<Option<String>> = tool_calls(&ws).into_iter().map(|call| call.4).collect();
+    assert_eq!(calls, [Some("editor-1".to_owned()), None]);
+    // The recorded arguments are the tool's own.
+    let conn = rusqlite::Connection::open(&ws.db).unwrap();
+    let arguments: String = conn
+        .query_row(
+            "SELECT arguments FROM tool_calls ORDER BY id LIMIT 1",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(arguments, r#"{"pattern":"needle"}"#);
+}
+
 /// pytest is on `PATH`; when it is not, the test is skipped, or fails under
 /// `PRODCODE_REQUIRE_TOOLS=1`.
 fn pytest_installed() -> bool {

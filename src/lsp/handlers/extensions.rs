@@ -1,13 +1,15 @@
 //! The `prodcode/*` extension methods: prompts, AI edits, checkpoints, provenance, status.
 
+use std::collections::BTreeMap;
+
 use serde_json::json;
 
 use crate::attribution::{self, Report};
 use crate::git;
 use crate::lsp::conv;
 use crate::lsp::ext::{
-    AiEditAppliedParams, CheckpointParams, CheckpointPhase, PromptSubmittedParams,
-    ProvenanceParams, ProvenanceResult, StatusCounts, StatusResult,
+    AiEditAppliedParams, CheckpointParams, CheckpointPhase, InteractionInfo, PromptSubmittedParams,
+    ProvenanceParams, ProvenanceRange, ProvenanceResult, StatusCounts, StatusResult,
 };
 use crate::lsp::recorder::{Action, AiEditRow, PromptRow};
 use crate::lsp::state::GlobalState;
@@ -263,10 +265,53 @@ pub fn provenance(
     let text = &document.text;
     let line_count = text.line_count() as u32;
     let last_len = text.line_len(line_count.saturating_sub(1), state.encoding);
+    let ranges = conv::provenance_ranges(&text.runs(), last_len, line_count);
+    let interactions = interactions_of(state, &ranges);
     Ok(ProvenanceResult {
         version: document.version,
-        ranges: conv::provenance_ranges(&text.runs(), last_len, line_count),
+        ranges,
+        interactions,
     })
+}
+
+/// The prompts of the interactions `ranges` name, read from the database. Events received before
+/// the request are already committed (requests flush first). A database that cannot be read
+/// leaves the interactions out rather than failing the request: the ranges are the answer, the
+/// prompts a courtesy.
+fn interactions_of(
+    state: &GlobalState,
+    ranges: &[ProvenanceRange],
+) -> BTreeMap<String, InteractionInfo> {
+    let mut interactions = BTreeMap::new();
+    let Some(store) = state.recorder.store() else {
+        return interactions;
+    };
+    for id in ranges
+        .iter()
+        .filter_map(|range| range.interaction_id.as_deref())
+    {
+        if interactions.contains_key(id) {
+            continue;
+        }
+        match store.interaction_prompts(id) {
+            Ok(Some(found)) => {
+                interactions.insert(
+                    id.to_owned(),
+                    InteractionInfo {
+                        agent: found.agent,
+                        model: found.model,
+                        prompts: found.prompts,
+                    },
+                );
+            }
+            Ok(None) => {}
+            Err(error) => {
+                tracing::warn!("cannot read the prompts of interaction {id}: {error}");
+                break;
+            }
+        }
+    }
+    interactions
 }
 
 pub fn status(state: &mut GlobalState) -> HandlerResult<StatusResult> {

@@ -5,6 +5,12 @@
 //! `{ "workspaceFolder": uri }` to pick a workspace root other than the first. The answer is
 //! `{ "isError", "text", "structuredContent" }`, the same result the MCP front gives.
 //!
+//! An editor serves many interactions through one daemon, so the daemon's environment
+//! (`PRODCODE_INTERACTION_ID`) cannot say which one a call belongs to: the caller names it with
+//! an optional `interactionId` in `arguments[0]` (issue 15). The front takes it out before the
+//! tool sees the object, because tools refuse arguments they do not take; no tool has an argument
+//! of that name.
+//!
 //! Invariant: a tool call runs on its own thread and answers through the connection's sender, so
 //! a test run never holds up the ordered message loop (`didChange` keeps flowing while it runs).
 
@@ -58,7 +64,8 @@ pub fn execute_command(
             commands().join(", ")
         )));
     };
-    let arguments = params.arguments.first().cloned().unwrap_or(Value::Null);
+    let mut arguments = params.arguments.first().cloned().unwrap_or(Value::Null);
+    let interaction_id = take_interaction_id(&mut arguments)?;
     let options: Options = match params.arguments.get(1) {
         Some(value) => serde_json::from_value(value.clone()).map_err(|error| {
             HandlerError::invalid_params(format!(
@@ -81,6 +88,9 @@ pub fn execute_command(
     };
     let mut context = CallContext::from_env("lsp");
     context.client = state.client.clone();
+    if interaction_id.is_some() {
+        context.interaction_id = interaction_id;
+    }
     let tool = tool.to_owned();
     let sender = state.sender.clone();
     std::thread::Builder::new()
@@ -99,6 +109,25 @@ pub fn execute_command(
             message: format!("cannot start a thread for the tool call: {error}"),
         })?;
     Ok(())
+}
+
+/// The field of `arguments[0]` that names the interaction a call belongs to.
+pub const INTERACTION_ARGUMENT: &str = "interactionId";
+
+/// Removes `interactionId` from the tool's arguments and returns it; `Err` when it is not a
+/// non-empty string (a call recorded under a garbled id would be lost to its interaction).
+fn take_interaction_id(arguments: &mut Value) -> HandlerResult<Option<String>> {
+    let Some(object) = arguments.as_object_mut() else {
+        return Ok(None);
+    };
+    match object.remove(INTERACTION_ARGUMENT) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(id)) if !id.is_empty() => Ok(Some(id)),
+        Some(other) => Err(HandlerError::invalid_params(format!(
+            "arguments[0].{INTERACTION_ARGUMENT} must be a non-empty string naming the \
+             interaction (as in prodcode/promptSubmitted), not {other}"
+        ))),
+    }
 }
 
 /// The workspace root named by `folder` (a URI among the workspace folders), else the first root.
