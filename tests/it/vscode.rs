@@ -61,6 +61,7 @@ fn vscode_extension_builds_lints_passes_its_tests_and_packages() {
         "extension/package.json",
         "extension/dist/extension.js",
         "extension/media/ai.svg",
+        "extension/readme.md",
     ] {
         assert!(
             names.iter().any(|name| name == wanted),

@@ -42,14 +42,21 @@ export function newInteractionId(prefix = 'vscode'): string {
   return `${prefix}-${crypto.randomUUID()}`;
 }
 
+/**
+ * How long a prompt stays the one AI edits are credited to, from the prompt or the last edit
+ * credited to it: an inline suggestion accepted an hour later is not that prompt's work.
+ */
+export const PROMPT_HOLDS_MS = 30 * 60 * 1000;
+
 export class Session {
-  /** The interaction the next AI edit without one of its own belongs to. */
-  private pending: string | undefined;
+  /** The interaction the next AI edit without one of its own belongs to, and since when. */
+  private pending: { id: string; at: number } | undefined;
   private readonly prompts = new Map<string, string>();
 
   constructor(
     private readonly connection: Connection,
     private readonly defaultAgent: AgentInfo = { name: 'vscode' },
+    private readonly now: () => number = Date.now,
   ) {}
 
   /**
@@ -69,21 +76,30 @@ export class Session {
     }
     await this.connection.sendNotification(PROMPT_SUBMITTED, params);
     this.prompts.set(interactionId, text);
-    this.pending = interactionId;
+    this.pending = { id: interactionId, at: this.now() };
     return interactionId;
   }
 
   /**
-   * The interaction of an AI edit observed without one: the last prompt's, else a new one
-   * named after where the edit came from (`vscode-inline-…`).
+   * The interaction of an AI edit observed without one: the last prompt's while it holds
+   * (`PROMPT_HOLDS_MS`, renewed by each edit), else a new one named after where the edit came
+   * from (`vscode-inline-…`).
    */
   interactionForEdit(origin = 'vscode'): string {
-    return this.pending ?? newInteractionId(origin);
+    const current = this.currentInteraction();
+    if (current === undefined) {
+      return newInteractionId(origin);
+    }
+    this.pending = { id: current, at: this.now() };
+    return current;
   }
 
-  /** The interaction the last prompt started, if any. */
+  /** The interaction the last prompt started, while it holds. */
   currentInteraction(): string | undefined {
-    return this.pending;
+    if (this.pending && this.now() - this.pending.at <= PROMPT_HOLDS_MS) {
+      return this.pending.id;
+    }
+    return undefined;
   }
 
   /** The text of a prompt this window sent. */
@@ -139,7 +155,7 @@ export class Session {
    * interaction unless `options` names one.
    */
   runTool(tool: ToolName, args: Record<string, unknown> = {}, options: ToolOptions = {}): Promise<ToolResult> {
-    const interactionId = options.interactionId ?? this.pending;
+    const interactionId = options.interactionId ?? this.currentInteraction();
     const second: ToolOptions = { ...options };
     if (interactionId !== undefined) {
       second.interactionId = interactionId;
