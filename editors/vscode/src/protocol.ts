@@ -119,8 +119,8 @@ export interface ToolOptions {
   /** Another workspace folder than the first. */
   workspaceFolder?: string;
   /**
-   * The interaction the call belongs to. Sent beside `workspaceFolder`, where a daemon that does
-   * not know it ignores it (unknown fields in `arguments[0]` are refused by the tools).
+   * The interaction the call belongs to. Not part of `arguments[1]` on the wire: `Session`
+   * sends it in the tool's arguments object, where the daemon takes it out.
    */
   interactionId?: string;
 }

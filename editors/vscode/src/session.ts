@@ -52,6 +52,8 @@ export class Session {
   /** The interaction the next AI edit without one of its own belongs to, and since when. */
   private pending: { id: string; at: number } | undefined;
   private readonly prompts = new Map<string, string>();
+  /** False once the daemon refused `interactionId` in tool arguments. */
+  private toolsTakeInteraction = true;
 
   constructor(
     private readonly connection: Connection,
@@ -152,18 +154,41 @@ export class Session {
 
   /**
    * Calls an agent tool through `workspace/executeCommand`, named after the current prompt's
-   * interaction unless `options` names one.
+   * interaction unless `options` names one: `interactionId` goes in the tool's arguments
+   * (`arguments[0]`), which the daemon takes out before the tool sees them. A daemon from before
+   * that refuses it as an unknown argument; the call is then made again without it, and later
+   * calls leave it out.
    */
-  runTool(tool: ToolName, args: Record<string, unknown> = {}, options: ToolOptions = {}): Promise<ToolResult> {
+  async runTool(tool: ToolName, args: Record<string, unknown> = {}, options: ToolOptions = {}): Promise<ToolResult> {
     const interactionId = options.interactionId ?? this.currentInteraction();
-    const second: ToolOptions = { ...options };
-    if (interactionId !== undefined) {
-      second.interactionId = interactionId;
+    const second: ToolOptions = {};
+    if (options.workspaceFolder !== undefined) {
+      second.workspaceFolder = options.workspaceFolder;
     }
-    const argumentsList: unknown[] = Object.keys(second).length > 0 ? [args, second] : [args];
-    return this.connection.sendRequest<ToolResult>('workspace/executeCommand', {
-      command: toolCommand(tool),
-      arguments: argumentsList,
-    });
+    const call = (first: Record<string, unknown>) =>
+      this.connection.sendRequest<ToolResult>('workspace/executeCommand', {
+        command: toolCommand(tool),
+        arguments: second.workspaceFolder !== undefined ? [first, second] : [first],
+      });
+    if (interactionId === undefined || !this.toolsTakeInteraction) {
+      return call(args);
+    }
+    const result = await call({ ...args, interactionId });
+    if (refusedInteractionArgument(result)) {
+      this.toolsTakeInteraction = false;
+      return call(args);
+    }
+    return result;
   }
+}
+
+/** Whether a tool refused `interactionId` as an unknown argument (a daemon from before it). */
+export function refusedInteractionArgument(result: ToolResult): boolean {
+  const error = (result.structuredContent as { error?: { kind?: unknown; message?: unknown } } | null)?.error;
+  return (
+    result.isError &&
+    error?.kind === 'invalid_argument' &&
+    typeof error.message === 'string' &&
+    error.message.includes('`interactionId`')
+  );
 }

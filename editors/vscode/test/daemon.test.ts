@@ -21,7 +21,7 @@ import { METHODS, TOOLS, toolCommand } from '../src/protocol';
 import { aiShare, lineSpans, promptsFromLog, shareLabel, spanAt } from '../src/provenance';
 import { type ContentChange, insertedRanges, positionAtIn } from '../src/ranges';
 import { Session } from '../src/session';
-import { prodcodeBinary } from './repo';
+import { prodcodeBinary, readRepo } from './repo';
 
 function git(cwd: string, ...args: string[]): void {
   childProcess.execFileSync(
@@ -206,6 +206,14 @@ test('a prompt, an AI edit and a bracketed accept come back from the real daemon
   // The hover's fallback reads the prompt back from the store through `prodcode log`.
   const log = childProcess.execFileSync(binary, logArgs(settings), { env, encoding: 'utf8' });
   assert.equal(promptsFromLog(log).get(interactionId), prompt);
+  // The tool call is the prompt's, where the daemon's contract says tool calls name their
+  // interaction (a daemon from before refused the argument and the call was made without it).
+  if (readRepo('docs/lsp-extensions.md').includes('`arguments[0]` may also carry `"interactionId"`')) {
+    const entry = (JSON.parse(log) as { interactions: { id: string; toolCalls?: { tool: string }[] }[] }).interactions.find(
+      (interaction) => interaction.id === interactionId,
+    );
+    assert.deepEqual(entry?.toolCalls?.map((call) => call.tool), ['search'], log);
+  }
   // And the saved file blames as the editor showed it.
   const blame = JSON.parse(
     childProcess.execFileSync(binary, ['blame', file, '--json', '--db', db], { env, encoding: 'utf8' }),

@@ -5,7 +5,7 @@
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { PROMPT_HOLDS_MS, Session } from '../src/session';
+import { PROMPT_HOLDS_MS, refusedInteractionArgument, Session } from '../src/session';
 
 test('a prompt holds for the edits after it, renewed by each, then lapses', async () => {
   const sent: [string, unknown][] = [];
@@ -32,4 +32,19 @@ test('a prompt holds for the edits after it, renewed by each, then lapses', asyn
   assert.equal(session.currentInteraction(), undefined);
   assert.match(session.interactionForEdit('vscode-inline'), /^vscode-inline-/);
   assert.equal(session.promptText(id), 'rename the helper');
+});
+
+test('a daemon that refuses interactionId in tool arguments is recognised by its message', () => {
+  const refusal = (kind: string, message: string) => ({
+    isError: true,
+    text: message,
+    structuredContent: { error: { kind, message } },
+  });
+  assert.equal(
+    refusedInteractionArgument(refusal('invalid_argument', 'search has no argument `interactionId`; it takes pattern, paths, max_results')),
+    true,
+  );
+  assert.equal(refusedInteractionArgument(refusal('invalid_argument', 'search has no argument `x`')), false);
+  assert.equal(refusedInteractionArgument(refusal('failed', '`interactionId`')), false);
+  assert.equal(refusedInteractionArgument({ isError: false, text: '', structuredContent: { matches: [] } }), false);
 });
