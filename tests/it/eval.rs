@@ -348,9 +348,18 @@ fn scripted_agents_are_graded_by_the_tasks_tests_and_cannot_game_them() {
     );
     assert_eq!(resolved_by(&results(&keep), "history"), 2);
     // An agent command that is not installed is an infrastructure error, never a wrong answer.
-    for result in results(&keep).iter().filter(|result| result["agent"] == "missing") {
+    for result in results(&keep)
+        .iter()
+        .filter(|result| result["agent"] == "missing")
+    {
         assert_eq!(result["outcome"], "infra_error", "{result:#}");
-        assert!(result["infraError"].as_str().unwrap().contains("was not found"), "{result:#}");
+        assert!(
+            result["infraError"]
+                .as_str()
+                .unwrap()
+                .contains("was not found"),
+            "{result:#}"
+        );
     }
     // Against the sealed evaluation as a baseline, the history reader gains 100 points.
     let against: Value = serde_json::from_str(&ok(
