@@ -5,7 +5,8 @@
 # - Claude Code, Codex, Gemini CLI and Copilot CLI from npm (the real agent CLIs whose hooks
 #   prodcode records);
 # - the harbor package (the Harbor task format `prodcode export harbor` writes), in a venv of its
-#   own on Python >= 3.12, run as `harbor-python`.
+#   own on Python >= 3.12, run as `harbor-python`;
+# - the VS Code extension's npm dependencies, in editors/vscode/node_modules.
 # Prints the directories to put on PATH. Only the package registries are contacted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,6 +38,17 @@ if [ ! -x "$tools/agents/node_modules/.bin/claude" ] || [ ! -x "$tools/agents/no
   npm install --silent --no-audit --no-fund --prefix "$tools/agents" \
     @anthropic-ai/claude-code@2.1.332 @openai/codex@0.171.0 @google/gemini-cli@0.61.0 \
     @github/copilot@1.0.102 >&2
+fi
+
+# The VS Code extension's own dependencies (TypeScript, eslint, esbuild, vsce,
+# vscode-languageclient), exactly as its package-lock.json pins them, into editors/vscode/node_modules
+# where node resolves them. `npm ci` runs again only when the lock file changed since the last one
+# (about 20 s with npm's cache warm); tests/it/vscode.rs then builds, lints, tests and packages it.
+vscode="$PWD/editors/vscode"
+lock_sum=$(sha256sum "$vscode/package-lock.json" | cut -d' ' -f1)
+if [ ! -x "$vscode/node_modules/.bin/vsce" ] || [ "$(cat "$vscode/node_modules/.prodcode-lock" 2>/dev/null)" != "$lock_sum" ]; then
+  (cd "$vscode" && npm ci --silent --no-audit --no-fund >&2)
+  echo "$lock_sum" > "$vscode/node_modules/.prodcode-lock"
 fi
 
 # Harbor needs Python >= 3.12 (every release says so); the machine's python3 is 3.11, so a newer

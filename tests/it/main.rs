@@ -27,3 +27,4 @@ mod reports;
 mod support;
 mod tidy;
 mod tools;
+mod vscode;
