@@ -78,9 +78,19 @@ export interface ProvenanceRange {
   interactionId?: string;
 }
 
+/** What the daemon knows of an interaction a provenance range names. */
+export interface InteractionInfo {
+  agent?: string;
+  model?: string;
+  /** Verbatim (secrets redacted), in turn order; empty when only the edits were recorded. */
+  prompts: string[];
+}
+
 export interface ProvenanceResult {
   version: number;
   ranges: ProvenanceRange[];
+  /** By interaction id: the interactions the ranges name, as far as the database knows them. */
+  interactions?: Record<string, InteractionInfo>;
 }
 
 export interface StatusCounts {
@@ -176,6 +186,11 @@ export type Field = 'string' | 'number' | 'boolean' | 'unknown' | Descriptor | r
 
 const POSITION = { line: 'number', character: 'number' } as const satisfies Shape<Position>;
 const RANGE = { start: POSITION, end: POSITION } as const satisfies Shape<Range>;
+const INTERACTION_INFO = {
+  'agent?': 'string',
+  'model?': 'string',
+  prompts: ['string'],
+} as const satisfies Shape<InteractionInfo>;
 
 export const SHAPES = {
   promptSubmitted: {
@@ -199,6 +214,8 @@ export const SHAPES = {
   provenanceResult: {
     version: 'number',
     ranges: [{ range: RANGE, class: 'string', 'interactionId?': 'string' }],
+    // A map: its one key stands for every interaction id, as in docs/lsp-extensions.md.
+    'interactions?': { '<interactionId>': INTERACTION_INFO },
   } as const satisfies Shape<ProvenanceResult>,
   statusResult: {
     version: 'string',

@@ -212,7 +212,8 @@ test('a prompt, an AI edit and a bracketed accept come back from the real daemon
     const entry = (JSON.parse(log) as { interactions: { id: string; toolCalls?: { tool: string }[] }[] }).interactions.find(
       (interaction) => interaction.id === interactionId,
     );
-    assert.deepEqual(entry?.toolCalls?.map((call) => call.tool), ['search'], log);
+    // Both calls: the one answered and the one refused for its unknown argument.
+    assert.deepEqual(entry?.toolCalls?.map((call) => call.tool), ['search', 'search'], log);
   }
   // And the saved file blames as the editor showed it.
   const blame = JSON.parse(

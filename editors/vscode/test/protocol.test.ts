@@ -102,7 +102,8 @@ test('each message has the fields and kinds of the doc\'s JSON', () => {
     ['provenanceResult', jsonBlocks(section('`prodcode/provenance` (request)'))[0], SHAPES.provenanceResult],
     ['statusResult', jsonBlocks(section('`prodcode/status` (request)'))[0], SHAPES.statusResult],
     ['executeCommand', jsonBlocks(section('Tools: `workspace/executeCommand`'))[0], SHAPES.executeCommand],
-    ['toolResult', jsonBlocks(section('Tools: `workspace/executeCommand`'))[1], SHAPES.toolResult],
+    // The section's last example is the result (the ones before it are params).
+    ['toolResult', jsonBlocks(section('Tools: `workspace/executeCommand`')).at(-1), SHAPES.toolResult],
   ];
   const params = /^Params: `(.*)`$/m.exec(section('`prodcode/provenance` (request)'));
   assert.ok(params, 'the provenance section names its params as Params: `{…}`');
@@ -141,7 +142,10 @@ function rustStructs(source: string): RustStruct[] {
       if (camel) {
         name = name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
       }
-      const optional = field[2].startsWith('Option<') || attributes.includes('serde(default)');
+      const optional =
+        field[2].startsWith('Option<') ||
+        attributes.includes('serde(default)') ||
+        attributes.includes('skip_serializing_if');
       fields.push(optional ? `${name}?` : name);
       attributes = '';
     }
@@ -164,6 +168,7 @@ test('each message has the fields of the Rust structs, optional where they are',
     ProvenanceParams: SHAPES.provenanceParams,
     ProvenanceResult: SHAPES.provenanceResult,
     ProvenanceRange: SHAPES.provenanceResult.ranges[0],
+    InteractionInfo: SHAPES.provenanceResult['interactions?']['<interactionId>'],
     StatusResult: SHAPES.statusResult,
     StatusCounts: SHAPES.statusResult.counts,
   };
