@@ -6,29 +6,31 @@ use serde_json::{Value, json};
 
 use crate::support::{Workspace, ai_lines, bin, change, open};
 
+const COMMANDS: [&str; 19] = [
+    "lsp",
+    "hook",
+    "install",
+    "import",
+    "log",
+    "blame",
+    "verify",
+    "doctor",
+    "demo",
+    "mcp",
+    "tool",
+    "link",
+    "stats",
+    "export",
+    "curate",
+    "eval",
+    "report",
+    "completions",
+    "man",
+];
+
 #[test]
 fn every_command_has_help() {
-    for command in [
-        "lsp",
-        "hook",
-        "install",
-        "import",
-        "log",
-        "blame",
-        "verify",
-        "doctor",
-        "demo",
-        "mcp",
-        "tool",
-        "link",
-        "stats",
-        "export",
-        "curate",
-        "eval",
-        "report",
-        "completions",
-        "man",
-    ] {
+    for command in COMMANDS {
         let output = Command::new(bin())
             .args([command, "--help"])
             .output()
@@ -38,27 +40,7 @@ fn every_command_has_help() {
     }
     let output = Command::new(bin()).arg("--help").output().unwrap();
     let help = String::from_utf8_lossy(&output.stdout);
-    for command in [
-        "lsp",
-        "hook",
-        "install",
-        "import",
-        "log",
-        "blame",
-        "verify",
-        "doctor",
-        "demo",
-        "mcp",
-        "tool",
-        "link",
-        "stats",
-        "export",
-        "curate",
-        "eval",
-        "report",
-        "completions",
-        "man",
-    ] {
+    for command in COMMANDS {
         assert!(help.contains(command), "{help}");
     }
 }
