@@ -49,9 +49,12 @@ pub enum Action {
     Repository {
         root: String,
     },
-    /// Keep a document's full text as a blob (didOpen).
+    /// Keep a document's full text as a blob (didOpen), as a delta against the latest snapshot
+    /// of the file at `path` (its key in the store) when that is smaller.
     Blob {
         text: String,
+        #[serde(default)]
+        path: Option<String>,
     },
     Prompt(PromptRow),
     AiEdit(AiEditRow),
@@ -724,8 +727,12 @@ fn write_event_id(
         Action::Repository { root } => {
             repo_id(writer, repos, Some(root))?;
         }
-        Action::Blob { text } => {
-            writer.put_blob(text.as_bytes())?;
+        Action::Blob { text, path } => {
+            let near = match path {
+                Some(path) => writer.latest_snapshot_hash(path)?,
+                None => None,
+            };
+            writer.put_blob_near(text.as_bytes(), near.as_ref())?;
         }
         Action::Prompt(row) => {
             let repo_id = repo_id(writer, repos, row.repo_root.as_deref())?;

@@ -383,15 +383,6 @@ impl Writer<'_> {
         super::queries::latest_snapshot_on(&self.tx, path, None)
     }
 
-    /// The bytes stored under `hash`, read inside this transaction.
-    pub fn read_blob(&mut self, hash: &ContentHash) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self
-            .tx
-            .prepare_cached("SELECT data FROM blobs WHERE hash = ?1")?
-            .query_row([hash.as_str()], |row| row.get(0))
-            .optional()?)
-    }
-
     /// Files under the directory `root` that have a saved provenance, most recently saved first,
     /// at most `limit` of them.
     pub fn snapshot_paths_under(

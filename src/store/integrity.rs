@@ -2,8 +2,10 @@
 //!
 //! The chain proves the event log unedited, but other rows can be edited without touching it.
 //! Two kinds can be checked from what the store itself holds:
-//! - **Blobs** are content-addressed: each `blobs.data` must hash (SHA-256) to its `hash` and
-//!   have its `size`, and every snapshot's `content_hash` must name a blob that exists.
+//! - **Blobs** are content-addressed: each blob's bytes must hash (SHA-256) to its `hash` and
+//!   have its `size`, and every snapshot's `content_hash` must name a blob that exists. A blob
+//!   stored as a delta is rebuilt through its base first, so a tampered delta (or a tampered
+//!   base under it) is found like a tampered whole copy.
 //! - **Prompts** captured live are copies of a string their event carries: a `prompts` row whose
 //!   event came from `lsp` or `hook:*` must equal a string in that event's payload (a `{"$blob":
 //!   hash}` reference read through the blob it names), and the event must exist. Imported prompts
@@ -75,8 +77,11 @@ impl RowChecks {
 pub(super) fn check(conn: &Connection) -> Result<RowChecks, StoreError> {
     let mut checks = RowChecks::default();
     {
-        let mut statement = conn.prepare("SELECT hash, size, data FROM blobs ORDER BY hash")?;
+        // Insertion order: a delta's base is usually the row just before it.
+        let mut statement =
+            conn.prepare("SELECT hash, size, base, data FROM blobs ORDER BY rowid")?;
         let mut rows = statement.query([])?;
+        let mut rebuilder = super::blobs::Rebuilder::new();
         while let Some(row) = rows.next()? {
             // A value of the wrong type (a tamperer's doing) is a mismatch, not an error.
             let hash = row
@@ -85,14 +90,24 @@ pub(super) fn check(conn: &Connection) -> Result<RowChecks, StoreError> {
                 .map(str::to_owned)
                 .unwrap_or_default();
             let size = row.get_ref(1)?.as_i64().ok();
-            let data = row.get_ref(2)?;
-            let bytes = data.as_blob().or_else(|_| data.as_bytes()).ok();
+            let base = row
+                .get_ref(2)?
+                .as_str_or_null()
+                .ok()
+                .flatten()
+                .map(str::to_owned);
+            let data = row.get_ref(3)?;
+            let stored = data.as_blob().or_else(|_| data.as_bytes()).ok();
             checks.blobs_checked += 1;
-            let intact = bytes.is_some_and(|bytes| {
+            let bytes = stored
+                .zip(size)
+                .and_then(|(stored, size)| rebuilder.bytes(conn, size, base.as_deref(), stored));
+            let intact = bytes.as_ref().is_some_and(|bytes| {
                 ContentHash::of(bytes).as_str() == hash && size == Some(bytes.len() as i64)
             });
-            if !intact {
-                checks.problem("blobs", hash, RowProblemKind::Tampered);
+            match bytes {
+                Some(bytes) if intact => rebuilder.keep(hash, bytes),
+                _ => checks.problem("blobs", hash, RowProblemKind::Tampered),
             }
         }
     }
@@ -152,11 +167,8 @@ fn payload_carries(conn: &Connection, payload: &str, text: &str) -> bool {
             Value::Array(items) => stack.extend(items),
             Value::Object(mut fields) => {
                 if let Some(Value::String(hash)) = fields.get("$blob") {
-                    let blob: Option<Vec<u8>> = conn
-                        .query_row("SELECT data FROM blobs WHERE hash = ?1", [hash], |row| {
-                            row.get(0)
-                        })
-                        .ok();
+                    let blob = ContentHash::from_hex(hash)
+                        .and_then(|hash| super::blobs::read(conn, &hash).ok().flatten());
                     if blob.is_some_and(|blob| blob == text.as_bytes()) {
                         return true;
                     }

@@ -27,9 +27,11 @@
 //! (domain writes), `queries.rs` (typed reads), `reports.rs` (reads for `stats`, `blame`,
 //! `log --landed` and `export`), `curation.rs` (reads for `curate`), `runs.rs` (the JSON of stored provenance runs).
 
+mod blobs;
 mod chain;
 mod commits;
 mod curation;
+mod delta;
 mod eval_runs;
 pub mod hooks;
 mod imports;
@@ -138,6 +140,8 @@ fn default_path_from(
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// Whether new blobs may be stored as deltas ([`blobs::DELTAS_ENV`]).
+    deltas: bool,
 }
 
 /// One event for the append-only log. `payload` is JSON written by the channel that saw it.
@@ -298,6 +302,8 @@ pub struct Writer<'a> {
     head: Option<chain::Head>,
     /// Whether `head` moved and the `chain_head` row must be rewritten before commit.
     head_moved: bool,
+    /// Whether new blobs may be stored as deltas.
+    deltas: bool,
 }
 
 impl Store {
@@ -320,6 +326,7 @@ impl Store {
         let mut store = Store {
             conn,
             path: path.to_owned(),
+            deltas: blobs::deltas_from_env(),
         };
         schema::migrate(&mut store.conn, path, SCHEMA_VERSION)?;
         Ok(store)
@@ -354,6 +361,7 @@ impl Store {
         Ok(Store {
             conn,
             path: path.to_owned(),
+            deltas: blobs::deltas_from_env(),
         })
     }
 
@@ -380,6 +388,7 @@ impl Store {
             tx,
             head: None,
             head_moved: false,
+            deltas: self.deltas,
         };
         // On any error the transaction is dropped, which rolls it back.
         let value = f(&mut writer)?;

@@ -45,12 +45,9 @@ impl Store {
     }
 
     /// The bytes stored under `hash`, if any.
+    /// A blob stored as a delta is rebuilt; one that cannot be is [`StoreError::Corrupt`].
     pub fn blob(&self, hash: &ContentHash) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self
-            .conn
-            .prepare_cached("SELECT data FROM blobs WHERE hash = ?1")?
-            .query_row([hash.as_str()], |row| row.get(0))
-            .optional()?)
+        super::blobs::read(&self.conn, hash)
     }
 
     /// Every repository seen, by id.
@@ -252,9 +249,8 @@ pub(super) fn latest_snapshot_on(
 pub(super) fn snapshot_by_id(conn: &Connection, id: i64) -> Result<Option<Snapshot>, StoreError> {
     let row = conn
         .prepare_cached(
-            "SELECT s.id, s.path, s.content_hash, s.runs, s.ts_ms, b.data
-             FROM provenance_snapshots AS s LEFT JOIN blobs AS b ON b.hash = s.content_hash
-             WHERE s.id = ?1",
+            "SELECT s.id, s.path, s.content_hash, s.runs, s.ts_ms
+             FROM provenance_snapshots AS s WHERE s.id = ?1",
         )?
         .query_row([id], |row| {
             Ok((
@@ -263,11 +259,10 @@ pub(super) fn snapshot_by_id(conn: &Connection, id: i64) -> Result<Option<Snapsh
                 row.get::<_, String>(2)?,
                 row.get::<_, String>(3)?,
                 row.get::<_, i64>(4)?,
-                row.get::<_, Option<Vec<u8>>>(5)?,
             ))
         })
         .optional()?;
-    let Some((id, path, content_hash, runs_json, ts_ms, text)) = row else {
+    let Some((id, path, content_hash, runs_json, ts_ms)) = row else {
         return Ok(None);
     };
     let corrupt = |problem: String| {
@@ -276,6 +271,10 @@ pub(super) fn snapshot_by_id(conn: &Connection, id: i64) -> Result<Option<Snapsh
     let content_hash = ContentHash::from_hex(&content_hash)
         .ok_or_else(|| corrupt(format!("content hash {content_hash:?} is not a SHA-256")))?;
     let runs = runs::decode(&runs_json).map_err(corrupt)?;
+    let text = super::blobs::read(conn, &content_hash).map_err(|error| match error {
+        StoreError::Corrupt(problem) => corrupt(problem),
+        other => other,
+    })?;
     Ok(Some(Snapshot {
         path,
         content_hash,

@@ -329,6 +329,13 @@ pub(super) const MIGRATIONS: &[&str] = &[
     "
     ALTER TABLE commits ADD COLUMN stash INTEGER NOT NULL DEFAULT 0;
     ",
+    // 9: blobs stored as deltas against another blob (a file's previous snapshot), so that an
+    // agent editing a large file does not add a full copy per edit (issue 16). `data` holds the
+    // delta when `base` is set; rows written before keep `base` NULL and their bytes.
+    "
+    ALTER TABLE blobs ADD COLUMN base TEXT REFERENCES blobs (hash);
+    ALTER TABLE blobs ADD COLUMN depth INTEGER NOT NULL DEFAULT 0;
+    ",
 ];
 
 pub(super) fn user_version(conn: &Connection) -> rusqlite::Result<u32> {

@@ -272,6 +272,7 @@ fn upgrading_from_every_version_gives_the_fresh_schema() {
                 tx,
                 head: None,
                 head_moved: false,
+                deltas: true,
             };
             for n in 0..3 {
                 writer
@@ -1122,4 +1123,150 @@ fn tool_calls_are_events_and_counted_by_interaction() {
         .unwrap();
     assert_eq!(events, 4);
     assert!(store.verify().unwrap().problem.is_none());
+}
+
+/// A realistic source file of `lines` lines, with line `n` at `versions[n]` (0 when absent).
+fn source_file(lines: usize, versions: &std::collections::HashMap<usize, usize>) -> String {
+    (0..lines)
+        .map(|n| {
+            let version = versions.get(&n).copied().unwrap_or(0);
+            format!(
+                "    let value_{n:04} = compute(\"row {n}\", {version}) + offset; // keep the width realistic\n"
+            )
+        })
+        .collect()
+}
+
+/// The database's size in bytes once its write-ahead log is folded in.
+fn checkpointed_size(path: &Path) -> u64 {
+    let conn = Connection::open(path).unwrap();
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        .unwrap();
+    let pages: i64 = conn
+        .query_row("PRAGMA page_count", [], |row| row.get(0))
+        .unwrap();
+    let page_size: i64 = conn
+        .query_row("PRAGMA page_size", [], |row| row.get(0))
+        .unwrap();
+    (pages * page_size) as u64
+}
+
+/// Saves 20 edits of a 5,000-line file as snapshots; returns every version saved.
+fn save_twenty_edits(store: &mut Store) -> Vec<String> {
+    let mut versions = std::collections::HashMap::new();
+    let mut texts = vec![source_file(5_000, &versions)];
+    for edit in 1..=20 {
+        versions.insert((edit * 241) % 5_000, edit);
+        texts.push(source_file(5_000, &versions));
+    }
+    let runs = runs_of(&[(0, 5_000, Provenance::Human)]);
+    for (n, text) in texts.iter().enumerate() {
+        save(store, "/big.rs", text, &runs, n as i64);
+    }
+    texts
+}
+
+// Issue 16: 20 agent edits of a 5,000-line file grew the store by about 20 times the file.
+#[test]
+fn twenty_snapshots_of_a_large_file_are_stored_as_deltas() {
+    let (_dir, path) = temp_db();
+    let mut store = Store::open(&path).unwrap();
+    let empty = checkpointed_size(&path);
+    let texts = save_twenty_edits(&mut store);
+    let file_size = texts[0].len() as u64;
+    let growth = checkpointed_size(&path) - empty;
+    assert!(
+        growth <= 3 * file_size,
+        "grew by {growth} bytes for a file of {file_size}"
+    );
+    // Every version reads back whole, the newest through the longest chain.
+    for text in &texts {
+        let hash = ContentHash::of(text.as_bytes());
+        assert_eq!(store.blob(&hash).unwrap().as_deref(), Some(text.as_bytes()));
+    }
+    let latest = store.latest_snapshot("/big.rs").unwrap().unwrap();
+    assert_eq!(latest.text.as_deref(), Some(texts[20].as_bytes()));
+    let conn = Connection::open(&path).unwrap();
+    let (whole, deepest): (i64, i64) = conn
+        .query_row(
+            "SELECT count(*) FILTER (WHERE base IS NULL), max(depth) FROM blobs",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((whole, deepest), (2, super::blobs::MAX_DEPTH));
+    let verification = store.verify().unwrap();
+    assert!(verification.is_ok(), "{:?}", verification.row_problems);
+    assert_eq!(verification.blobs_checked, 21);
+
+    // The same edits with deltas turned off: a whole copy each, as before version 9.
+    let (_dir, full_path) = temp_db();
+    let mut full = Store::open(&full_path).unwrap();
+    full.deltas = false;
+    let empty = checkpointed_size(&full_path);
+    save_twenty_edits(&mut full);
+    let full_growth = checkpointed_size(&full_path) - empty;
+    assert!(full_growth > 20 * file_size, "{full_growth}");
+}
+
+#[test]
+fn verify_finds_a_tampered_delta_and_reads_say_it_is_corrupt() {
+    let (_dir, path) = temp_db();
+    let mut store = Store::open(&path).unwrap();
+    let texts = save_twenty_edits(&mut store);
+    let target = ContentHash::of(texts[5].as_bytes());
+    // Change one inserted byte of the fifth delta: it still applies, to the wrong text.
+    let conn = Connection::open(&path).unwrap();
+    let delta: Vec<u8> = conn
+        .query_row(
+            "SELECT data FROM blobs WHERE hash = ?1 AND base IS NOT NULL",
+            [target.as_str()],
+            |row| row.get(0),
+        )
+        .unwrap();
+    let mut tampered = delta.clone();
+    let last = tampered.len() - 2;
+    tampered[last] ^= 1;
+    conn.execute(
+        "UPDATE blobs SET data = ?1 WHERE hash = ?2",
+        rusqlite::params![tampered, target.as_str()],
+    )
+    .unwrap();
+    let verification = store.verify().unwrap();
+    let tampered_keys: Vec<&str> = verification
+        .row_problems
+        .iter()
+        .filter(|problem| problem.kind == RowProblemKind::Tampered)
+        .map(|problem| problem.key.as_str())
+        .collect();
+    assert!(
+        tampered_keys.contains(&target.as_str()),
+        "{tampered_keys:?}"
+    );
+    // Versions stored against it are damaged with it; those before it are not.
+    assert!(!tampered_keys.contains(&ContentHash::of(texts[4].as_bytes()).as_str()));
+
+    // A delta that does not fit its base is an error naming the blob, never a panic.
+    conn.execute(
+        "UPDATE blobs SET data = x'0100ffffff7f05' WHERE hash = ?1",
+        [target.as_str()],
+    )
+    .unwrap();
+    match store.blob(&target) {
+        Err(StoreError::Corrupt(message)) => {
+            assert!(message.contains(target.as_str()), "{message}")
+        }
+        other => panic!(
+            "expected Corrupt, got {:?}",
+            other.map(|bytes| bytes.map(|b| b.len()))
+        ),
+    }
+    // A loop of bases made by hand ends with an error too.
+    conn.execute(
+        "UPDATE blobs SET base = hash WHERE hash = ?1",
+        [target.as_str()],
+    )
+    .unwrap();
+    assert!(matches!(store.blob(&target), Err(StoreError::Corrupt(_))));
+    assert!(!store.verify().unwrap().is_ok());
 }

@@ -145,26 +145,11 @@ impl Writer<'_> {
         Ok(())
     }
 
-    /// Stores `bytes` once under their SHA-256 and returns the hash; storing them again is free.
-    pub fn put_blob(&mut self, bytes: &[u8]) -> Result<ContentHash, StoreError> {
-        let hash = ContentHash::of(bytes);
-        let known = self
-            .tx
-            .prepare_cached("SELECT 1 FROM blobs WHERE hash = ?1")?
-            .query_row([hash.as_str()], |_| Ok(()))
-            .optional()?
-            .is_some();
-        if !known {
-            self.tx
-                .prepare_cached("INSERT INTO blobs (hash, size, data) VALUES (?1, ?2, ?3)")?
-                .execute(params![hash.as_str(), bytes.len() as i64, bytes])?;
-        }
-        Ok(hash)
-    }
-
-    /// Stores the text (as a blob) and the line provenance of one file.
+    /// Stores the text (as a blob, a delta against the file's previous snapshot when that is
+    /// smaller) and the line provenance of one file.
     pub fn save_snapshot(&mut self, snapshot: &NewSnapshot<'_>) -> Result<(), StoreError> {
-        let hash = self.put_blob(snapshot.text)?;
+        let previous = self.latest_snapshot_hash(snapshot.path)?;
+        let hash = self.put_blob_near(snapshot.text, previous.as_ref())?;
         self.tx
             .prepare_cached(
                 "INSERT INTO provenance_snapshots (path, repo_id, rel_path, content_hash, runs,
@@ -181,5 +166,19 @@ impl Writer<'_> {
                 snapshot.event_id,
             ])?;
         Ok(())
+    }
+
+    /// The content hash of the newest snapshot of the file at `path`, without its text: the
+    /// base a new version of the file is best stored against.
+    pub fn latest_snapshot_hash(&mut self, path: &str) -> Result<Option<ContentHash>, StoreError> {
+        let hash: Option<String> = self
+            .tx
+            .prepare_cached(
+                "SELECT content_hash FROM provenance_snapshots WHERE path = ?1
+                 ORDER BY id DESC LIMIT 1",
+            )?
+            .query_row([path], |row| row.get(0))
+            .optional()?;
+        Ok(hash.as_deref().and_then(ContentHash::from_hex))
     }
 }

@@ -1172,3 +1172,110 @@ fn whole_files_in_payloads_are_stored_once_as_blobs() {
     assert!(payloads[0].len() < 4096, "{} bytes", payloads[0].len());
     verify(&ws);
 }
+
+/// The database's size once its write-ahead log is folded in: page count times page size.
+fn checkpointed_size(db: &Path) -> u64 {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        .unwrap();
+    let pages: i64 = conn
+        .query_row("PRAGMA page_count", [], |row| row.get(0))
+        .unwrap();
+    let page_size: i64 = conn
+        .query_row("PRAGMA page_size", [], |row| row.get(0))
+        .unwrap();
+    (pages * page_size) as u64
+}
+
+// Issue 16: every agent edit kept a full copy of the file (20 edits of a 5,000-line file grew
+// the store by about 20 times the file); snapshots are now deltas against the previous one.
+#[test]
+fn twenty_agent_edits_of_a_large_file_grow_the_store_by_at_most_three_copies() {
+    let ws = Workspace::new();
+    let line = |n: usize, version: usize| {
+        format!(
+            "    let value_{n:04} = compute(\"row {n}\", {version}) + offset; // keep the width realistic\n"
+        )
+    };
+    let mut lines: Vec<String> = (0..5_000).map(|n| line(n, 0)).collect();
+    let file = ws.write("big.rs", &lines.concat());
+    let file_size = lines.concat().len() as u64;
+    commit_all(&ws, "big");
+    let mut claude = Session::new(&ws, "claude", "claude/2.1", "s-deltas");
+    claude.send(
+        "user_prompt_submit.json",
+        &[("prompt", "bump the versions")],
+    );
+    let before = checkpointed_size(&ws.db);
+    let mut edited = Vec::new();
+    for edit in 1..=20 {
+        let n = (edit * 241) % 5_000;
+        edited.push(n);
+        let original = lines.concat();
+        let old = lines[n].clone();
+        lines[n] = line(n, edit);
+        let after = lines.concat();
+        if edit % 5 == 0 {
+            // Every fifth edit rewrites the whole file, its text in the payload twice.
+            let id = claude.next_tool_use();
+            let path = file.to_string_lossy().into_owned();
+            let vars = [
+                ("file", path.as_str()),
+                ("content", after.as_str()),
+                ("tool_use_id", id.as_str()),
+                ("original", original.as_str()),
+            ];
+            claude.send("pre_tool_use_write.json", &vars);
+            std::fs::write(&file, &after).unwrap();
+            claude.send("post_tool_use_write.json", &vars);
+        } else {
+            claude.claude_edit(&file, old.trim_end(), lines[n].trim_end(), &after);
+        }
+    }
+    let growth = checkpointed_size(&ws.db) - before;
+    assert!(
+        growth <= 3 * file_size,
+        "20 edits grew the store by {growth} bytes, {:.1} times the file ({file_size} bytes)",
+        growth as f64 / file_size as f64
+    );
+
+    // Blame and log read the snapshots back: each edited line is the agent's, the rest as
+    // committed before capture began.
+    let classes = blame(&ws.db, &file);
+    assert_eq!(classes.len(), 5_000);
+    for (n, class) in classes.iter().enumerate() {
+        let expected = if edited.contains(&n) {
+            "ai claude:s-deltas"
+        } else {
+            "untracked"
+        };
+        assert_eq!(class, expected, "line {}", n + 1);
+    }
+    let log = log(&ws);
+    let edits = interaction(&log, "claude:s-deltas")["edits"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(edits, 20);
+    verify(&ws);
+
+    // A tampered delta is found by verify, named by its hash.
+    let deltas = column(
+        &ws.db,
+        "SELECT hash FROM blobs WHERE base IS NOT NULL ORDER BY rowid",
+    );
+    assert!(deltas.len() >= 15, "{deltas:?}");
+    let target = &deltas[3];
+    let conn = rusqlite::Connection::open(&ws.db).unwrap();
+    conn.execute(
+        "UPDATE blobs SET data = replace(data, CAST('compute' AS BLOB), CAST('comqute' AS BLOB))
+         WHERE hash = ?1",
+        [target],
+    )
+    .unwrap();
+    drop(conn);
+    let output = ws.prodcode(&["verify"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(!output.status.success(), "{stdout}");
+    assert!(stdout.contains(target.as_str()), "{stdout}");
+}

@@ -45,16 +45,26 @@ const INLINE_STRING_BYTES: usize = 4096;
 /// send, such as Claude's `tool_response.originalFile` or a `Write`'s `content`) replaced by
 /// `{"$blob": "<sha-256>", "bytes": n}`, its text stored once in the blobs table. The event stays
 /// verifiable (the hash chain covers the blob's hash) and the log stops growing by whole files per
-/// edit; the same text is usually already a blob as a provenance snapshot.
-fn externalize_large_strings(writer: &mut Writer<'_>, payload: &str) -> Result<String, StoreError> {
+/// edit; the same text is usually already a blob as a provenance snapshot. A text that is not
+/// (a `Write`'s new content, stored before the snapshot after it) is stored as a delta against
+/// the edited file's latest snapshot, `near`, when that is smaller.
+fn externalize_large_strings(
+    writer: &mut Writer<'_>,
+    payload: &str,
+    near: Option<&str>,
+) -> Result<String, StoreError> {
     if payload.len() <= INLINE_STRING_BYTES {
         return Ok(payload.to_owned());
     }
     let Ok(mut value) = serde_json::from_str::<serde_json::Value>(payload) else {
         return Ok(payload.to_owned());
     };
+    let base = match near {
+        Some(path) => writer.latest_snapshot_hash(path)?,
+        None => None,
+    };
     let mut changed = false;
-    externalize(writer, &mut value, &mut changed)?;
+    externalize(writer, &mut value, base.as_ref(), &mut changed)?;
     Ok(if changed {
         value.to_string()
     } else {
@@ -65,22 +75,23 @@ fn externalize_large_strings(writer: &mut Writer<'_>, payload: &str) -> Result<S
 fn externalize(
     writer: &mut Writer<'_>,
     value: &mut serde_json::Value,
+    base: Option<&ContentHash>,
     changed: &mut bool,
 ) -> Result<(), StoreError> {
     match value {
         serde_json::Value::String(text) if text.len() > INLINE_STRING_BYTES => {
-            let hash = writer.put_blob(text.as_bytes())?;
+            let hash = writer.put_blob_near(text.as_bytes(), base)?;
             *value = json!({ "$blob": hash.as_str(), "bytes": text.len() });
             *changed = true;
         }
         serde_json::Value::Array(items) => {
             for item in items {
-                externalize(writer, item, changed)?;
+                externalize(writer, item, base, changed)?;
             }
         }
         serde_json::Value::Object(fields) => {
             for field in fields.values_mut() {
-                externalize(writer, field, changed)?;
+                externalize(writer, field, base, changed)?;
             }
         }
         _ => {}
@@ -97,7 +108,8 @@ pub fn record(
 ) -> Result<EventId, StoreError> {
     let event = &observation.event;
     let source = format!("hook:{}", event.agent);
-    let payload = externalize_large_strings(writer, payload)?;
+    let edited = observation.files.first().map(|file| file.path.as_str());
+    let payload = externalize_large_strings(writer, payload, edited)?;
     let event_id = writer.append_event(&NewEvent {
         ts_ms: observation.received_ms,
         source: &source,

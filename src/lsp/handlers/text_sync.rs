@@ -31,6 +31,10 @@ pub fn did_open(state: &mut GlobalState, params: DidOpenTextDocumentParams) -> H
     };
     let text = restore(state, path.as_deref(), &document.text);
     let hash = ContentHash::of(document.text.as_bytes());
+    let store_path = match &path {
+        Some(path) => path.to_string_lossy().into_owned(),
+        None => uri.clone(),
+    };
     let payload = json!({
         "textDocument": {
             "uri": uri,
@@ -58,6 +62,7 @@ pub fn did_open(state: &mut GlobalState, params: DidOpenTextDocumentParams) -> H
         &payload.to_string(),
         Action::Blob {
             text: document.text,
+            path: Some(store_path),
         },
     );
     state.documents.insert(
