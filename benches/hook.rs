@@ -4,6 +4,12 @@
 //! measured in the same run: spawning `true` (the floor for any hook) and `git rev-parse HEAD`
 //! (a small real command).
 //!
+//! Then the store's growth (issue 16): 20 agent edits (`Edit`, and a `Write` every fifth) of a
+//! 5,000-line file through the same hook, with blobs stored as deltas and, as the same-run
+//! baseline, whole (`PRODCODE_BLOB_DELTAS=0`, how every blob was stored before schema 9): bytes
+//! the database grew by (page count times page size after a WAL checkpoint) against the file's
+//! size, and the time of `prodcode blame` on the file afterwards.
+//!
 //! Run: `cargo bench --bench hook`. A plain bench binary (no criterion): it measures separate
 //! processes, and the figures that matter are percentiles per call.
 
@@ -79,6 +85,11 @@ fn line(n: usize, version: usize) -> String {
 }
 
 fn main() {
+    edit_latency();
+    store_growth();
+}
+
+fn edit_latency() {
     let dir = tempfile::tempdir().unwrap();
     let base = dir.path().canonicalize().unwrap();
     let root = base.join("repo");
@@ -175,4 +186,168 @@ fn main() {
         "database after the run: {:.1} MiB",
         size as f64 / (1024.0 * 1024.0)
     );
+}
+
+/// The database's size once its write-ahead log is folded in: page count times page size.
+fn checkpointed_size(db: &Path) -> u64 {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        .unwrap();
+    let pages: i64 = conn
+        .query_row("PRAGMA page_count", [], |row| row.get(0))
+        .unwrap();
+    let page_size: i64 = conn
+        .query_row("PRAGMA page_size", [], |row| row.get(0))
+        .unwrap();
+    (pages * page_size) as u64
+}
+
+const GROWTH_LINES: usize = 5_000;
+const GROWTH_EDITS: usize = 20;
+const BLAME_RUNS: usize = 30;
+
+/// What one way of storing blobs measured.
+struct Growth {
+    file_size: u64,
+    growth: u64,
+    post: Vec<Duration>,
+    blame: Vec<Duration>,
+}
+
+/// 20 edits of a 5,000-line file through `prodcode hook claude`, with `deltas` or without.
+fn growth_run(deltas: bool) -> Growth {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().canonicalize().unwrap();
+    let root = base.join("repo");
+    std::fs::create_dir(&root).unwrap();
+    git(&root, &["init", "-q", "-b", "main"]);
+    let file = root.join("big.rs");
+    let mut lines: Vec<String> = (0..GROWTH_LINES).map(|n| line(n, 0) + "\n").collect();
+    std::fs::write(&file, lines.concat()).unwrap();
+    let file_size = lines.concat().len() as u64;
+    git(&root, &["add", "."]);
+    git(&root, &["commit", "-q", "-m", "big file"]);
+    let db = base.join("growth.db");
+    let exe = Path::new(env!("CARGO_BIN_EXE_prodcode"));
+    let db_arg = db.to_str().unwrap();
+    let run = |payload: &serde_json::Value| -> Duration {
+        let started = Instant::now();
+        let mut child = Command::new(exe)
+            .args(["hook", "claude", "--db", db_arg])
+            .env("PRODCODE_BLOB_DELTAS", if deltas { "1" } else { "0" })
+            .current_dir(&root)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(payload.to_string().as_bytes())
+            .unwrap();
+        assert!(child.wait().unwrap().success());
+        started.elapsed()
+    };
+    let session = "growth-session";
+    let common = |event: &str| {
+        json!({
+            "session_id": session,
+            "transcript_path": format!("/home/dev/.claude/projects/-repo/{session}.jsonl"),
+            "cwd": root,
+            "permission_mode": "default",
+            "hook_event_name": event,
+        })
+    };
+    let mut prompt = common("UserPromptSubmit");
+    prompt["prompt"] = json!("Bump the versions");
+    run(&prompt);
+    let before = checkpointed_size(&db);
+    let mut post = Vec::new();
+    for edit in 1..=GROWTH_EDITS {
+        let n = (edit * 241) % GROWTH_LINES;
+        let original = lines.concat();
+        let old = lines[n].clone();
+        lines[n] = line(n, edit) + "\n";
+        let after = lines.concat();
+        let id = format!("toolu_growth_{edit}");
+        let (tool, input, response) = if edit % 5 == 0 {
+            (
+                "Write",
+                json!({ "file_path": file, "content": after }),
+                json!({ "type": "update", "filePath": file, "content": after,
+                        "structuredPatch": [], "originalFile": original }),
+            )
+        } else {
+            let (old, new) = (old.trim_end(), lines[n].trim_end());
+            (
+                "Edit",
+                json!({ "file_path": file, "old_string": old, "new_string": new, "replace_all": false }),
+                json!({ "filePath": file, "oldString": old, "newString": new, "originalFile": original,
+                        "structuredPatch": [], "userModified": false, "replaceAll": false }),
+            )
+        };
+        let mut pre = common("PreToolUse");
+        pre["tool_name"] = json!(tool);
+        pre["tool_input"] = input.clone();
+        pre["tool_use_id"] = json!(id);
+        run(&pre);
+        std::fs::write(&file, &after).unwrap();
+        let mut post_payload = common("PostToolUse");
+        post_payload["tool_name"] = json!(tool);
+        post_payload["tool_input"] = input;
+        post_payload["tool_response"] = response;
+        post_payload["tool_use_id"] = json!(id);
+        post.push(run(&post_payload));
+    }
+    let growth = checkpointed_size(&db) - before;
+    let mut blame = Vec::new();
+    for _ in 0..BLAME_RUNS {
+        let started = Instant::now();
+        let output = Command::new(exe)
+            .args(["blame", "--db", db_arg])
+            .arg(&file)
+            .current_dir(&root)
+            .output()
+            .unwrap();
+        blame.push(started.elapsed());
+        assert!(output.status.success());
+        let shown = String::from_utf8_lossy(&output.stdout);
+        let ai_lines = shown
+            .lines()
+            .filter(|line| line.split_whitespace().nth(1) == Some("ai"))
+            .count();
+        assert_eq!(ai_lines, GROWTH_EDITS, "{shown}");
+    }
+    Growth {
+        file_size,
+        growth,
+        post,
+        blame,
+    }
+}
+
+fn store_growth() {
+    println!();
+    println!(
+        "store growth: {GROWTH_EDITS} agent edits (Edit, a Write every fifth) of a {GROWTH_LINES}-line file through prodcode hook claude"
+    );
+    println!(
+        "baseline: the same edits with PRODCODE_BLOB_DELTAS=0 (every blob whole, as before schema 9)"
+    );
+    for (label, deltas) in [
+        ("deltas (schema 9)", true),
+        ("baseline: whole copies", false),
+    ] {
+        let mut run = growth_run(deltas);
+        println!(
+            "{label:<52} grew {:>9} bytes = {:>5.2} x the file ({} bytes)",
+            run.growth,
+            run.growth as f64 / run.file_size as f64,
+            run.file_size
+        );
+        report("  hook PostToolUse", &mut run.post);
+        report("  prodcode blame of the file", &mut run.blame);
+    }
 }
