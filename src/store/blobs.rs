@@ -53,7 +53,18 @@ impl Writer<'_> {
         bytes: &[u8],
         base: Option<&ContentHash>,
     ) -> Result<ContentHash, StoreError> {
-        let hash = ContentHash::of(bytes);
+        self.put_blob_hashed(bytes, ContentHash::of(bytes), base)
+    }
+
+    /// [`Writer::put_blob_near`] for bytes whose SHA-256 the caller already computed (hashing a
+    /// large file costs more than storing its delta): `hash` must be `ContentHash::of(bytes)`.
+    pub(crate) fn put_blob_hashed(
+        &mut self,
+        bytes: &[u8],
+        hash: ContentHash,
+        base: Option<&ContentHash>,
+    ) -> Result<ContentHash, StoreError> {
+        debug_assert_eq!(hash, ContentHash::of(bytes));
         let known = self
             .tx
             .prepare_cached("SELECT 1 FROM blobs WHERE hash = ?1")?

@@ -133,11 +133,11 @@ fn line_starts(text: &[u8]) -> Vec<usize> {
     if !text.is_empty() {
         starts.push(0);
     }
-    for (at, byte) in text.iter().enumerate() {
-        if *byte == b'\n' && at + 1 < text.len() {
-            starts.push(at + 1);
-        }
-    }
+    starts.extend(
+        memchr::memchr_iter(b'\n', text)
+            .map(|at| at + 1)
+            .filter(|start| *start < text.len()),
+    );
     starts
 }
 

@@ -148,8 +148,18 @@ impl Writer<'_> {
     /// Stores the text (as a blob, a delta against the file's previous snapshot when that is
     /// smaller) and the line provenance of one file.
     pub fn save_snapshot(&mut self, snapshot: &NewSnapshot<'_>) -> Result<(), StoreError> {
+        self.save_snapshot_hashed(snapshot, ContentHash::of(snapshot.text))
+    }
+
+    /// [`Writer::save_snapshot`] of a text whose SHA-256 the caller already computed: `hash`
+    /// must be `ContentHash::of(snapshot.text)`.
+    pub(crate) fn save_snapshot_hashed(
+        &mut self,
+        snapshot: &NewSnapshot<'_>,
+        hash: ContentHash,
+    ) -> Result<(), StoreError> {
         let previous = self.latest_snapshot_hash(snapshot.path)?;
-        let hash = self.put_blob_near(snapshot.text, previous.as_ref())?;
+        let hash = self.put_blob_hashed(snapshot.text, hash, previous.as_ref())?;
         self.tx
             .prepare_cached(
                 "INSERT INTO provenance_snapshots (path, repo_id, rel_path, content_hash, runs,

@@ -385,8 +385,9 @@ impl Step<'_, '_, '_> {
     /// Brings the file's provenance up to `text` (changes since the last snapshot are
     /// `origin`'s) and saves it when anything changed.
     fn sync(&mut self, file: &FileSeen, text: &str, origin: &Origin) -> Result<(), StoreError> {
+        let text_hash = ContentHash::of(text.as_bytes());
         let tracked = match self.saved(&file.path)? {
-            Some((_, hash)) if hash == ContentHash::of(text.as_bytes()) => return Ok(()),
+            Some((_, hash)) if hash == text_hash => return Ok(()),
             Some((mut tracked, _)) => {
                 let report = tracked.observe(text, origin);
                 self.tally(&file.path, &report)?;
@@ -394,7 +395,7 @@ impl Step<'_, '_, '_> {
             }
             None => TrackedText::new_untracked(text),
         };
-        self.save(file, text, &tracked)
+        self.save_hashed(file, text, text_hash, &tracked)
     }
 
     /// Attributes the change from `before` to `after` in one file to the interaction, saves the
@@ -424,9 +425,8 @@ impl Step<'_, '_, '_> {
             _ => Origin::Unknown,
         };
         let saved = self.saved(&file.path)?;
-        let unchanged = saved
-            .as_ref()
-            .is_some_and(|(_, hash)| *hash == ContentHash::of(after.as_bytes()));
+        let after_hash = ContentHash::of(after.as_bytes());
+        let unchanged = saved.as_ref().is_some_and(|(_, hash)| *hash == after_hash);
         let (mut tracked, source) = match before {
             Before::Bracketed if unchanged => return Ok(()),
             Before::Bracketed => match saved {
@@ -456,7 +456,7 @@ impl Step<'_, '_, '_> {
         let changed = tracked.text() != after;
         let report = tracked.observe(after, &origin);
         self.tally(&file.path, &report)?;
-        self.save(file, after, &tracked)?;
+        self.save_hashed(file, after, after_hash, &tracked)?;
         if changed && matches!(origin, Origin::Ai(_)) {
             let lines_added = report
                 .ai_lines_added
@@ -497,16 +497,31 @@ impl Step<'_, '_, '_> {
         text: &str,
         tracked: &TrackedText,
     ) -> Result<(), StoreError> {
+        self.save_hashed(file, text, ContentHash::of(text.as_bytes()), tracked)
+    }
+
+    /// [`Step::save`] of a text already hashed (`hash` is its SHA-256): a whole file is hashed
+    /// once per call, not once per use.
+    fn save_hashed(
+        &mut self,
+        file: &FileSeen,
+        text: &str,
+        hash: ContentHash,
+        tracked: &TrackedText,
+    ) -> Result<(), StoreError> {
         let repo_id = self.repo_id(file.repo_root.as_deref())?;
-        self.writer.save_snapshot(&NewSnapshot {
-            path: &file.path,
-            repo_id,
-            rel_path: file.rel_path.as_deref(),
-            text: text.as_bytes(),
-            runs: &tracked.runs(),
-            ts_ms: self.ts_ms,
-            event_id: self.event_id,
-        })
+        self.writer.save_snapshot_hashed(
+            &NewSnapshot {
+                path: &file.path,
+                repo_id,
+                rel_path: file.rel_path.as_deref(),
+                text: text.as_bytes(),
+                runs: &tracked.runs(),
+                ts_ms: self.ts_ms,
+                event_id: self.event_id,
+            },
+            hash,
+        )
     }
 
     fn tally(&mut self, path: &str, report: &Report) -> Result<(), StoreError> {
