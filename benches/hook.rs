@@ -30,9 +30,21 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 /// Runs `program args…` with `input` on stdin and waits; returns the wall time.
 fn timed(program: &Path, args: &[&str], cwd: &Path, input: &[u8]) -> Duration {
+    timed_with(program, args, &[], cwd, input)
+}
+
+/// [`timed`] with environment variables.
+fn timed_with(
+    program: &Path,
+    args: &[&str],
+    envs: &[(&str, &str)],
+    cwd: &Path,
+    input: &[u8],
+) -> Duration {
     let started = Instant::now();
     let mut child = Command::new(program)
         .args(args)
+        .envs(envs.iter().copied())
         .current_dir(cwd)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -86,14 +98,30 @@ fn line(n: usize, version: usize) -> String {
 }
 
 fn main() {
-    edit_latency(1_000, 300);
-    edit_latency(10_000, 100);
+    for (lines, pairs) in [(1_000, 300), (10_000, 100)] {
+        edit_latency(lines, pairs, false);
+        edit_latency(lines, pairs, true);
+    }
     store_growth();
 }
 
+/// `prodcode hook --drain`: returns once everything the hook calls spooled is recorded.
+fn drain(exe: &Path, db: &Path) -> Duration {
+    let started = Instant::now();
+    let status = Command::new(exe)
+        .args(["hook", "--drain", "--db"])
+        .arg(db)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    started.elapsed()
+}
+
 /// `pairs` Pre+Post pairs of an `Edit` on a file of `lines` lines, each pair followed by the
-/// baselines, so that all see the same machine.
-fn edit_latency(lines_count: usize, pairs: usize) {
+/// baselines, so that all see the same machine. With `in_process`, the hook records in its own
+/// process (`PRODCODE_HOOK_SYNC=1`, how every call worked before the drainer): the same-run
+/// baseline.
+fn edit_latency(lines_count: usize, pairs: usize, in_process: bool) {
     let dir = tempfile::tempdir().unwrap();
     let base = dir.path().canonicalize().unwrap();
     let root = base.join("repo");
@@ -109,6 +137,11 @@ fn edit_latency(lines_count: usize, pairs: usize) {
     let exe = Path::new(env!("CARGO_BIN_EXE_prodcode"));
     let db_arg = db.to_str().unwrap();
     let args = ["hook", "claude", "--db", db_arg];
+    let envs: &[(&str, &str)] = if in_process {
+        &[("PRODCODE_HOOK_SYNC", "1")]
+    } else {
+        &[]
+    };
     let session = "bench-session";
     let common = |event: &str| {
         json!({
@@ -121,7 +154,7 @@ fn edit_latency(lines_count: usize, pairs: usize) {
     };
     let mut prompt = common("UserPromptSubmit");
     prompt["prompt"] = json!("Rename the values and bump their versions");
-    timed(exe, &args, &root, prompt.to_string().as_bytes());
+    timed_with(exe, &args, envs, &root, prompt.to_string().as_bytes());
 
     let mut pre_times = Vec::new();
     let mut post_times = Vec::new();
@@ -141,7 +174,7 @@ fn edit_latency(lines_count: usize, pairs: usize) {
         pre["tool_name"] = json!("Edit");
         pre["tool_input"] = input.clone();
         pre["tool_use_id"] = json!(id);
-        let pre_time = timed(exe, &args, &root, pre.to_string().as_bytes());
+        let pre_time = timed_with(exe, &args, envs, &root, pre.to_string().as_bytes());
 
         lines[n] = new.clone();
         std::fs::write(&file, text(&lines)).unwrap();
@@ -157,7 +190,7 @@ fn edit_latency(lines_count: usize, pairs: usize) {
         post["tool_use_id"] = json!(id);
         let post = post.to_string();
         payload_bytes = post.len();
-        let post_time = timed(exe, &args, &root, post.as_bytes());
+        let post_time = timed_with(exe, &args, envs, &root, post.as_bytes());
         let true_time = timed(true_path, &[], &root, b"{}");
         let toplevel_time = timed(git_path, &["rev-parse", "--show-toplevel"], &root, b"");
         if i >= WARMUP {
@@ -169,8 +202,24 @@ fn edit_latency(lines_count: usize, pairs: usize) {
         }
     }
 
+    // What is still to record once the last call returned (the drainer runs beside the calls).
+    let backlog = drain(exe, &db);
+    let events: i64 = rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row("SELECT count(*) FROM events", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(
+        events as usize,
+        1 + 2 * (WARMUP + pairs),
+        "every call recorded"
+    );
+    let mode = if in_process {
+        "recording in the hook process (PRODCODE_HOOK_SYNC=1, the baseline)"
+    } else {
+        "spooled, recorded by the background drainer"
+    };
     println!(
-        "prodcode hook claude: Edit on a {lines_count}-line file in a git repository, {pairs} pre/post pairs (post payload {:.0} KB)",
+        "prodcode hook claude: Edit on a {lines_count}-line file in a git repository, {pairs} pre/post pairs (post payload {:.0} KB), {mode}",
         payload_bytes as f64 / 1000.0
     );
     println!(
@@ -193,6 +242,10 @@ fn edit_latency(lines_count: usize, pairs: usize) {
     println!(
         "pair p50 / `git rev-parse --show-toplevel` p50: {:.1}x",
         pair_p50.as_secs_f64() / toplevel_p50.as_secs_f64()
+    );
+    println!(
+        "after the last call, `prodcode hook --drain` returned in {:.1} ms (all {events} events recorded)",
+        backlog.as_secs_f64() * 1000.0
     );
     let size = std::fs::metadata(&db)
         .map(|metadata| metadata.len())
@@ -279,6 +332,7 @@ fn growth_run(deltas: bool) -> Growth {
     let mut prompt = common("UserPromptSubmit");
     prompt["prompt"] = json!("Bump the versions");
     run(&prompt);
+    drain(exe, &db);
     let before = checkpointed_size(&db);
     let mut post = Vec::new();
     for edit in 1..=GROWTH_EDITS {
@@ -317,6 +371,7 @@ fn growth_run(deltas: bool) -> Growth {
         post_payload["tool_use_id"] = json!(id);
         post.push(run(&post_payload));
     }
+    drain(exe, &db);
     let growth = checkpointed_size(&db) - before;
     let mut blame = Vec::new();
     for _ in 0..BLAME_RUNS {

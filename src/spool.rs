@@ -59,9 +59,17 @@ impl Spool {
         &self.places
     }
 
-    /// Writes one entry to the first place that takes it; returns where it went. The error
-    /// says, for every place, why it did not.
+    /// Writes one entry to the first place that takes it, synced to disk before it is renamed
+    /// into place; returns where it went. The error says, for every place, why it did not.
     pub fn push(&self, bytes: &[u8]) -> Result<PathBuf, String> {
+        self.push_with(bytes, true)
+    }
+
+    /// [`Spool::push`], with the sync left to the kernel when `sync` is false: the entry then
+    /// survives the writer being killed at any point (the rename makes it whole or absent) but
+    /// not a power cut, the promise of a SQLite commit in WAL mode with `synchronous=NORMAL`.
+    /// For a writer that cannot wait for the disk (an agent's hook).
+    pub fn push_with(&self, bytes: &[u8], sync: bool) -> Result<PathBuf, String> {
         static SEQUENCE: AtomicU32 = AtomicU32::new(0);
         // Nanoseconds: one writer's entries are sequential, so this is their order even when
         // two arrive within a millisecond.
@@ -82,7 +90,7 @@ impl Spool {
                 ));
                 continue;
             }
-            match write_entry(place, &name, bytes) {
+            match write_entry(place, &name, bytes, sync) {
                 Ok(path) => return Ok(path),
                 Err(error) => failures.push(format!("{}: {error}", place.display())),
             }
@@ -130,14 +138,16 @@ impl Spool {
     }
 }
 
-/// Writes `bytes` as `<dir>/<name>` through a synced temporary file.
-fn write_entry(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
+/// Writes `bytes` as `<dir>/<name>` through a temporary file, synced first when `sync` is set.
+fn write_entry(dir: &Path, name: &str, bytes: &[u8], sync: bool) -> std::io::Result<PathBuf> {
     private_dir(dir)?;
     let temporary = dir.join(format!(".tmp-{name}"));
     let result = (|| {
         let mut file = private_file(&temporary, false)?;
         file.write_all(bytes)?;
-        file.sync_all()?;
+        if sync {
+            file.sync_all()?;
+        }
         let path = dir.join(name);
         std::fs::rename(&temporary, &path)?;
         Ok(path)

@@ -81,6 +81,7 @@ pub fn run(db: &Path, args: Args) -> anyhow::Result<ExitCode> {
             db.display()
         );
     }
+    super::settle_hooks(db);
     let mut store = crate::store::Store::open(db)?;
     if !args.no_link {
         let options = crate::link::Options {

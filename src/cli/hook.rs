@@ -12,22 +12,40 @@ use crate::capture::hook::{self, BUSY_TIMEOUT, Call, Config, MAX_INPUT_BYTES};
 pub struct Args {
     /// The agent whose hook payload is on stdin: claude, codex, cursor, copilot, gemini,
     /// prodcode (the generic format in docs/hooks.md), or git (post-commit, no stdin)
-    pub agent: String,
+    #[arg(required_unless_present = "drain")]
+    pub agent: Option<String>,
     /// The hook event, for agents whose payload does not name it (Copilot CLI's camelCase hooks)
     #[arg(long, value_name = "NAME")]
     pub event: Option<String>,
+    /// Record what hook calls left in the spool now, and wait until it is recorded (hook calls
+    /// start this in the background themselves; run it by hand before reading the database
+    /// with other tools)
+    #[arg(long, conflicts_with_all = ["agent", "event"])]
+    pub drain: bool,
+    /// With --drain: keep looking for new entries this long before exiting
+    #[arg(
+        long,
+        value_name = "MS",
+        default_value_t = 0,
+        requires = "drain",
+        hide = true
+    )]
+    pub linger_ms: u64,
 }
 
 pub fn run(db: Option<PathBuf>, args: Args) -> anyhow::Result<ExitCode> {
     let received_ms = hook::now_ms();
+    let Some(agent) = args.agent else {
+        return drain(db, args.linger_ms);
+    };
     let db_path = db.or_else(|| crate::store::default_path().ok());
     // A panic message belongs in the hook log, not on the agent's stderr.
     let log_db = db_path.clone();
-    let agent = args.agent.clone();
+    let log_agent = agent.clone();
     std::panic::set_hook(Box::new(move |info| {
-        let _ = hook::spool::log(log_db.as_deref(), &agent, &format!("panic: {info}"));
+        let _ = hook::spool::log(log_db.as_deref(), &log_agent, &format!("panic: {info}"));
     }));
-    let input = if args.agent == "git" {
+    let input = if agent == "git" {
         Vec::new()
     } else {
         read_stdin()
@@ -39,7 +57,7 @@ pub fn run(db: Option<PathBuf>, args: Args) -> anyhow::Result<ExitCode> {
             busy_timeout: BUSY_TIMEOUT,
         },
         &Call {
-            agent: &args.agent,
+            agent: &agent,
             event: args.event.as_deref(),
             input: &input,
             cwd: cwd.clone(),
@@ -49,7 +67,7 @@ pub fn run(db: Option<PathBuf>, args: Args) -> anyhow::Result<ExitCode> {
     // A repository that opted out (`.prodcode-ignore`) is not linked either: linking writes its
     // commits to the database (and under load the background link created the file the opt-out
     // test expects never to exist).
-    if args.agent == "git"
+    if agent == "git"
         && let (Some(db_path), Some(cwd)) = (db_path, cwd)
         && !crate::capture::privacy::opted_out(&cwd)
     {
@@ -62,6 +80,24 @@ pub fn run(db: Option<PathBuf>, args: Args) -> anyhow::Result<ExitCode> {
         let mut stderr = std::io::stderr().lock();
         let _ = stderr.write_all(reply.stderr.as_bytes());
         let _ = stderr.flush();
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `prodcode hook --drain`: records the spool; says what it did when run by a person.
+fn drain(db: Option<PathBuf>, linger_ms: u64) -> anyhow::Result<ExitCode> {
+    let db = super::db_path(db)?;
+    let drained = if linger_ms == 0 {
+        // By hand, or a test: wait for a running drainer rather than leave at once.
+        hook::drain::settle_counted(&db)
+    } else {
+        hook::drain::drain(&db, std::time::Duration::from_millis(linger_ms))
+    };
+    if drained.waiting > 0 {
+        anyhow::bail!("{}", hook::drain::waiting_note(&db, drained.waiting));
+    }
+    if std::io::stderr().is_terminal() {
+        eprintln!("recorded {} spooled hook event(s)", drained.recorded);
     }
     Ok(ExitCode::SUCCESS)
 }

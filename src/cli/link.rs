@@ -91,6 +91,7 @@ pub fn run(db: &Path, args: Args) -> anyhow::Result<ExitCode> {
         None => std::env::current_dir().context("cannot read the current directory")?,
     };
     let repo = crate::git::Repo::open(&dir)?;
+    super::settle_hooks(db);
     let mut store = crate::store::Store::open(db)?;
     let options = Options {
         main: args.main.clone(),

@@ -197,8 +197,21 @@ pub use crate::clock::format_rfc3339 as rfc3339;
 /// change the file they read, and work on a store they may not write (a read-only mount, a
 /// copy kept as evidence).
 fn open_existing(path: &std::path::Path) -> anyhow::Result<Option<crate::store::Store>> {
+    settle_hooks(path);
     if !path.exists() {
         return Ok(None);
     }
     Ok(Some(crate::store::Store::open_read_only(path)?))
+}
+
+/// Before a command reads the store: waits until what hook calls spooled is recorded (see
+/// `capture::hook::drain`), and warns about what could not be.
+pub fn settle_hooks(path: &std::path::Path) {
+    let waiting = crate::capture::hook::drain::settle(path);
+    if waiting > 0 {
+        tracing::warn!(
+            "{}",
+            crate::capture::hook::drain::waiting_note(path, waiting)
+        );
+    }
 }

@@ -130,6 +130,14 @@ fn link_once(
     let Some(store) = store.as_mut() else {
         anyhow::bail!("no database");
     };
+    // What agents' hooks spooled is part of what the commit's lines are matched against.
+    let waiting = crate::capture::hook::drain::settle(db_path);
+    if waiting > 0 {
+        tracing::warn!(
+            "{}",
+            crate::capture::hook::drain::waiting_note(db_path, waiting)
+        );
+    }
     let repo = Repo::open(root)?;
     Ok(crate::link::link(
         store,

@@ -162,8 +162,9 @@ fn prompts(interaction: &Value) -> Vec<String> {
         .collect()
 }
 
-/// Rows of one text column, read with SQLite directly.
+/// Rows of one text column, read with SQLite directly once the spool is recorded.
 fn column(db: &Path, sql: &str) -> Vec<String> {
+    crate::support::drain_hooks(db);
     let conn =
         rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
             .unwrap();
@@ -937,18 +938,26 @@ fn malformed_input_is_recorded_and_never_fails() {
 }
 
 #[test]
-fn a_locked_database_spools_and_the_next_call_records_the_spool_first() {
+fn a_locked_database_keeps_the_calls_in_the_spool_until_it_is_free() {
     let ws = Workspace::new();
     let file = ws.write("lib.rs", "fn a() {}\n");
     let mut claude = Session::new(&ws, "claude", "claude/2.1", "s-locked");
     claude.send("user_prompt_submit.json", &[("prompt", "first")]);
+    crate::support::drain_hooks(&ws.db);
 
-    // Another process holds the write lock.
+    // Another process holds the write lock: the calls do not wait for it, their entries wait in
+    // the spool (the drainer cannot write either).
     let lock = rusqlite::Connection::open(&ws.db).unwrap();
     lock.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let started = std::time::Instant::now();
     claude.send("user_prompt_submit.json", &[("prompt", "second")]);
     let (pre, post) = claude.claude_edit_split(&file, "fn a() {}", "fn a() {}\nfn b() {}");
     pre(&claude);
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(1500),
+        "the calls waited for the lock: {:?}",
+        started.elapsed()
+    );
     let spooled = spool_entries(&ws.db);
     assert_eq!(spooled.len(), 2, "both calls spooled: {spooled:?}");
     #[cfg(unix)]
@@ -957,21 +966,15 @@ fn a_locked_database_spools_and_the_next_call_records_the_spool_first() {
         let mode = std::fs::metadata(&spooled[0]).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
     }
-    let log_file = ws.db.with_file_name("prodcode.db.hook.log");
-    assert!(
-        std::fs::read_to_string(&log_file)
-            .unwrap()
-            .contains("spooled")
-    );
     lock.execute_batch("ROLLBACK").unwrap();
     drop(lock);
 
-    // The edit lands; the post event records the spool (the prompt, then the pre event as the
-    // file was then), then itself.
+    // The edit lands; the spool is recorded in receipt order (the prompt, then the pre event as
+    // the file was then), then the post event.
     std::fs::write(&file, "fn a() {}\nfn b() {}\n").unwrap();
     post(&claude);
-    assert!(spool_entries(&ws.db).is_empty());
     let log = log(&ws);
+    assert!(spool_entries(&ws.db).is_empty());
     assert_eq!(
         prompts(interaction(&log, "claude:s-locked")),
         ["first", "second"]
@@ -988,7 +991,7 @@ fn a_locked_database_spools_and_the_next_call_records_the_spool_first() {
     );
     assert_eq!(
         column(&ws.db, "SELECT count(*) FROM hook_spool_ingested"),
-        ["2"]
+        ["4"]
     );
     verify(&ws);
 }
@@ -1003,14 +1006,22 @@ fn a_corrupt_database_spools_until_it_is_replaced() {
     .unwrap();
     let claude = Session::new(&ws, "claude", "claude/2.1", "s-corrupt");
     claude.send("user_prompt_submit.json", &[("prompt", "while broken")]);
+    // The drainer cannot record it, and says so; the entry waits.
+    let drained = crate::support::drain_hooks(&ws.db);
+    assert!(!drained.status.success());
+    let stderr = String::from_utf8_lossy(&drained.stderr);
+    assert!(
+        stderr.contains("1 hook event(s) wait in the spool"),
+        "{stderr}"
+    );
     assert_eq!(spool_entries(&ws.db).len(), 1);
     let log_file = std::fs::read_to_string(ws.db.with_file_name("prodcode.db.hook.log")).unwrap();
     assert!(log_file.contains("not a SQLite database"), "{log_file}");
 
     std::fs::rename(&ws.db, ws.db.with_file_name("corrupt.db")).unwrap();
     claude.send("user_prompt_submit.json", &[("prompt", "after the fix")]);
-    assert!(spool_entries(&ws.db).is_empty());
     let log = log(&ws);
+    assert!(spool_entries(&ws.db).is_empty());
     assert_eq!(
         prompts(interaction(&log, "claude:s-corrupt")),
         ["while broken", "after the fix"]
@@ -1278,4 +1289,112 @@ fn twenty_agent_edits_of_a_large_file_grow_the_store_by_at_most_three_copies() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(!output.status.success(), "{stdout}");
     assert!(stdout.contains(target.as_str()), "{stdout}");
+}
+
+/// The processes running `prodcode hook --drain` for the database at `db`.
+#[cfg(target_os = "linux")]
+fn drainers(db: &Path) -> Vec<i32> {
+    let db = db.to_string_lossy().into_owned();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|entry| {
+            let pid: i32 = entry.file_name().to_str()?.parse().ok()?;
+            let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
+            let args: Vec<String> = cmdline
+                .split(|byte| *byte == 0)
+                .map(|arg| String::from_utf8_lossy(arg).into_owned())
+                .collect();
+            (args.iter().any(|arg| arg == "--drain") && args.contains(&db)).then_some(pid)
+        })
+        .collect()
+}
+
+/// The agent never waits for the database: calls return while another process holds its write
+/// lock, their entries wait in the spool, a drainer killed while it waits loses nothing, and the
+/// next report records everything in receipt order, exactly once.
+#[cfg(target_os = "linux")]
+#[test]
+fn hook_calls_spool_and_a_killed_drainer_loses_nothing() {
+    let ws = Workspace::new();
+    let claude = Session::new(&ws, "claude", "claude/2.1", "s-drain");
+    claude.send("user_prompt_submit.json", &[("prompt", "prompt 00")]);
+    crate::support::drain_hooks(&ws.db);
+
+    let lock = rusqlite::Connection::open(&ws.db).unwrap();
+    lock.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let started = std::time::Instant::now();
+    for n in 1..20 {
+        claude.send(
+            "user_prompt_submit.json",
+            &[("prompt", &format!("prompt {n:02}"))],
+        );
+    }
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed < std::time::Duration::from_secs(3),
+        "19 calls took {elapsed:?}: they waited for the lock"
+    );
+    assert_eq!(spool_entries(&ws.db).len(), 19);
+    let running = drainers(&ws.db);
+    assert!(!running.is_empty(), "a drainer was started");
+    for pid in running {
+        // SAFETY: kill(2) on a pid just read from /proc; no memory is involved.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    }
+    lock.execute_batch("ROLLBACK").unwrap();
+    drop(lock);
+
+    let log = log(&ws);
+    let expected: Vec<String> = (0..20).map(|n| format!("prompt {n:02}")).collect();
+    assert_eq!(prompts(interaction(&log, "claude:s-drain")), expected);
+    assert!(spool_entries(&ws.db).is_empty());
+    assert_eq!(
+        column(&ws.db, "SELECT count(*) FROM events"),
+        ["20"],
+        "each entry recorded once"
+    );
+    verify(&ws);
+}
+
+/// A pre event whose post never comes (Codex's `apply_patch` through the shell) is closed by the
+/// session's next event even while neither is recorded yet: the next call reads the spool's
+/// heads, so the file is read then, not when the drainer gets to it.
+#[test]
+fn a_bracket_still_in_the_spool_is_closed_by_the_next_event() {
+    let ws = Workspace::new();
+    let codex = Session::new(&ws, "codex", "codex/0.171", "019b-spooled");
+    codex.send("user_prompt_submit.json", &[("prompt", "calc")]);
+    crate::support::drain_hooks(&ws.db);
+
+    // Nothing is recorded while the lock is held.
+    let lock = rusqlite::Connection::open(&ws.db).unwrap();
+    lock.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let add = shell_patch("*** Add File: calc.py\n+def add(a, b):\n+    return a + b\n");
+    codex.send(
+        "pre_tool_use_bash.json",
+        &[("command", &add), ("tool_use_id", "call_1")],
+    );
+    let calc = ws.write("calc.py", "def add(a, b):\n    return a + b\n");
+    // The next call closes the first patch's bracket, reading calc.py now.
+    let printf = "printf 'x' > other.txt";
+    codex.send(
+        "pre_tool_use_bash.json",
+        &[("command", printf), ("tool_use_id", "call_2")],
+    );
+    // Afterwards the person rewrites the file: not the agent's, and not read as the patch's.
+    std::fs::write(&calc, "def add(a, b):\n    return a + b\n# mine\n").unwrap();
+    assert_eq!(spool_entries(&ws.db).len(), 2);
+    lock.execute_batch("ROLLBACK").unwrap();
+    drop(lock);
+
+    let ai = "ai codex:019b-spooled";
+    assert_eq!(blame(&ws.db, &calc), [ai, ai, "untracked"]);
+    assert_eq!(
+        column(
+            &ws.db,
+            "SELECT tool_name || ' ' || kind || ' ' || close_reason FROM hook_brackets ORDER BY id LIMIT 1"
+        ),
+        ["Bash file next_event"]
+    );
 }

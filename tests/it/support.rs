@@ -314,6 +314,17 @@ pub fn expected_reply(agent: &str) -> &'static str {
     }
 }
 
+/// Runs `prodcode hook --drain`: what hook calls spooled is recorded when it returns (hook
+/// calls leave recording to a background drainer), so the database can be read directly.
+pub fn drain_hooks(db: &Path) -> Output {
+    Command::new(bin())
+        .args(["hook", "--drain", "--db"])
+        .arg(db)
+        .env_remove("PRODCODE_DB")
+        .output()
+        .unwrap()
+}
+
 /// Runs `prodcode hook <agent>` in `cwd` with `payload` on stdin, and checks what every call
 /// must do whatever happens: exit 0, the agent's harmless reply, nothing on stderr.
 pub fn run_hook(db: &Path, cwd: &Path, agent: &str, payload: &str) -> Output {

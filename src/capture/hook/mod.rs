@@ -17,6 +17,7 @@
 //! place).
 
 mod agents;
+pub mod drain;
 pub mod event;
 pub mod observe;
 mod record;
@@ -119,6 +120,8 @@ impl Reply {
 struct Failure {
     message: String,
     lost: bool,
+    /// The database was busy (another process's write): trying again later may work.
+    busy: bool,
 }
 
 impl Failure {
@@ -126,6 +129,7 @@ impl Failure {
         Failure {
             message,
             lost: false,
+            busy: false,
         }
     }
 
@@ -136,6 +140,7 @@ impl Failure {
             Err(why) => Failure {
                 message: format!("{message}; the payload could not be spooled either ({why})"),
                 lost: true,
+                busy: false,
             },
         }
     }
@@ -210,20 +215,49 @@ fn run(config: &Config, call: &Call<'_>, payload_out: &mut Option<String>) -> Re
             message: "no database path (set PRODCODE_DB, XDG_DATA_HOME or HOME); nothing recorded"
                 .to_owned(),
             lost: true,
+            busy: false,
         });
     };
     let spool = Spool::for_db(db);
-    let mut store = match open(db, config.busy_timeout) {
+    if !drain::in_process() {
+        // What the store already knows (read-only: no write lock, no checkpoint on close);
+        // nothing on a first call. Entries still in the spool are not in it yet, which costs at
+        // most a re-read (see `drain`).
+        let known = Store::open_read_only(db).ok();
+        let waiting = spool.heads(call.received_ms);
+        let observation = observe_with(
+            known.as_ref(),
+            &waiting,
+            event.clone(),
+            redactions.clone(),
+            call,
+        );
+        drop(known);
+        let payload = git_payload(&observation).unwrap_or_else(|| payload.clone());
+        let current = Entry::new(call.agent, call.received_ms, payload, Some(observation));
+        match spool.push_deferred(&current) {
+            Ok(_) => {
+                drain::start_in_background(db);
+                return Ok(());
+            }
+            // No spool place takes it: record it here and now, the agent waiting.
+            Err(why) => {
+                let recorded = record_now(config, db, &spool, &current, call);
+                let note = format!("the spool could not take the payload ({why})");
+                return match recorded {
+                    Ok(()) => Err(Failure::kept(format!("{note}; recorded in-process"))),
+                    Err(failure) => Err(Failure {
+                        message: format!("{note}; {}", failure.message),
+                        ..failure
+                    }),
+                };
+            }
+        }
+    }
+    let store = match open(db, config.busy_timeout) {
         Ok(store) => store,
         Err(error) => {
-            let observation = observe::observe(
-                event.clone(),
-                redactions.clone(),
-                call.received_ms,
-                None,
-                &|_| None,
-                &[],
-            );
+            let observation = observe_with(None, &[], event, redactions, call);
             let payload = git_payload(&observation).unwrap_or(payload);
             let spooled = spool.push(&Entry::new(
                 call.agent,
@@ -237,62 +271,134 @@ fn run(config: &Config, call: &Call<'_>, payload_out: &mut Option<String>) -> Re
             ));
         }
     };
-    let previous = shell_manifest(&store, &event);
+    let observation = observe_with(Some(&store), &[], event, redactions, call);
+    let payload = git_payload(&observation).unwrap_or(payload);
+    let current = Entry::new(call.agent, call.received_ms, payload, Some(observation));
+    record_with(store, &spool, &current, call)
+}
+
+/// The observation of `event`, with what the store knows of it when there is a store: the
+/// manifest a shell post event compares with, the files' saved snapshots, the brackets the
+/// session left open, as the entries still `waiting` in the spool will leave them.
+fn observe_with(
+    store: Option<&Store>,
+    waiting: &[spool::Head],
+    event: HookEvent,
+    redactions: Vec<(String, u32)>,
+    call: &Call<'_>,
+) -> Observation {
+    let left_open = left_open(store, waiting, &event);
+    let Some(store) = store else {
+        return observe::observe(
+            event,
+            redactions,
+            call.received_ms,
+            None,
+            &|_| None,
+            &left_open,
+        );
+    };
+    let previous = shell_manifest(store, &event);
     let saved = |path: &str| {
         let latest = store.snapshot_ids_before(path, i64::MAX, 1).ok()?;
         latest.into_iter().next().map(|(_, hash)| hash)
     };
-    let left_open = left_open(&store, &event);
-    let observation = observe::observe(
+    observe::observe(
         event,
         redactions,
         call.received_ms,
         previous.as_ref(),
         &saved,
         &left_open,
-    );
-    let payload = git_payload(&observation).unwrap_or(payload);
-    let current = Entry::new(call.agent, call.received_ms, payload, Some(observation));
+    )
+}
+
+/// Records `current` in the calling process, after what waits in the spool (the path when the
+/// spool cannot take it).
+fn record_now(
+    config: &Config,
+    db: &Path,
+    spool: &Spool,
+    current: &Entry,
+    call: &Call<'_>,
+) -> Result<(), Failure> {
+    match open(db, config.busy_timeout) {
+        Ok(store) => record_with(store, spool, current, call),
+        Err(error) => Err(Failure {
+            message: format!("cannot open the database: {error}"),
+            lost: true,
+            busy: false,
+        }),
+    }
+}
+
+fn record_with(
+    mut store: Store,
+    spool: &Spool,
+    current: &Entry,
+    call: &Call<'_>,
+) -> Result<(), Failure> {
     let pending = spool.pending(call.received_ms);
+    ingest(&mut store, spool, &pending, Some(current), call.received_ms).map(|_| ())
+}
+
+/// Records the `pending` spool entries, then `current` when a call records in-process, in one
+/// transaction; removes the entries recorded. On failure, each alone (see
+/// [`write_one_by_one`]). Returns how many spool entries were recorded.
+fn ingest(
+    store: &mut Store,
+    spool: &Spool,
+    pending: &[spool::Pending],
+    current: Option<&Entry>,
+    now_ms: i64,
+) -> Result<usize, Failure> {
     let written = store.write(|writer| {
-        for item in &pending {
+        for item in pending {
             if writer.spool_entry_ingested(&item.name)? {
                 continue;
             }
             let event_id = write_entry(writer, item, true)?;
-            writer.mark_spool_entry_ingested(&item.name, Some(event_id), call.received_ms)?;
+            writer.mark_spool_entry_ingested(&item.name, Some(event_id), now_ms)?;
         }
-        record_entry(writer, &current, true).map(|_| ())
+        match current {
+            Some(current) => record_entry(writer, current, true).map(|_| ()),
+            None => Ok(()),
+        }
     });
     match written {
         Ok(()) => {
-            for item in &pending {
+            for item in pending {
                 spool.remove(item);
             }
-            Ok(())
+            Ok(pending.len())
         }
-        Err(error) => write_one_by_one(&mut store, &spool, &pending, &current, call, error),
+        Err(error) => Err(write_one_by_one(
+            store, spool, pending, current, now_ms, error,
+        )),
     }
 }
 
 /// After a failed write of everything at once: each entry alone, with its derived rows, else
 /// without them (a bug or odd data must not hold back the rest); the first entry the database
-/// refuses outright stops the ingestion, and this call's payload then goes to the spool.
+/// refuses outright stops the ingestion, and this call's payload (if any) then goes to the
+/// spool. What went wrong, for the log.
 fn write_one_by_one(
     store: &mut Store,
     spool: &Spool,
     pending: &[spool::Pending],
-    current: &Entry,
-    call: &Call<'_>,
+    current: Option<&Entry>,
+    now_ms: i64,
     batch_error: StoreError,
-) -> Result<(), Failure> {
+) -> Failure {
     if is_busy(&batch_error) {
         // Another process holds the database: trying again would only keep the agent waiting.
-        let spooled = spool.push(current);
-        return Err(Failure::spooled(
-            &format!("database busy ({batch_error})"),
-            spooled,
-        ));
+        let message = format!("database busy ({batch_error})");
+        let mut failure = match current {
+            Some(current) => Failure::spooled(&message, spool.push(current)),
+            None => Failure::kept(message),
+        };
+        failure.busy = true;
+        return failure;
     }
     let mut problems = vec![format!("write failed: {batch_error}")];
     let mut refused = None;
@@ -302,7 +408,7 @@ fn write_one_by_one(
                 return Ok(());
             }
             let event_id = write_entry(writer, item, true)?;
-            writer.mark_spool_entry_ingested(&item.name, Some(event_id), call.received_ms)
+            writer.mark_spool_entry_ingested(&item.name, Some(event_id), now_ms)
         });
         let result = result.or_else(|error| {
             problems.push(format!(
@@ -314,7 +420,7 @@ fn write_one_by_one(
                     return Ok(());
                 }
                 let event_id = write_entry(writer, item, false)?;
-                writer.mark_spool_entry_ingested(&item.name, Some(event_id), call.received_ms)
+                writer.mark_spool_entry_ingested(&item.name, Some(event_id), now_ms)
             })
         });
         match result {
@@ -326,6 +432,9 @@ fn write_one_by_one(
         }
     }
     if refused.is_none() {
+        let Some(current) = current else {
+            return Failure::kept(problems.join("; "));
+        };
         let result = store
             .write(|writer| record_entry(writer, current, true).map(|_| ()))
             .or_else(|error| {
@@ -333,16 +442,18 @@ fn write_one_by_one(
                 store.write(|writer| record_entry(writer, current, false).map(|_| ()))
             });
         match result {
-            Ok(()) => return Err(Failure::kept(problems.join("; "))),
+            Ok(()) => return Failure::kept(problems.join("; ")),
             Err(error) => refused = Some(error),
         }
     }
-    let spooled = spool.push(current);
     problems.push(format!(
         "the database refused the write ({})",
         refused.map(|error| error.to_string()).unwrap_or_default()
     ));
-    Err(Failure::spooled(&problems.join("; "), spooled))
+    match current {
+        Some(current) => Failure::spooled(&problems.join("; "), spool.push(current)),
+        None => Failure::kept(problems.join("; ")),
+    }
 }
 
 fn is_busy(error: &StoreError) -> bool {
@@ -484,7 +595,16 @@ fn shell_manifest(store: &Store, event: &HookEvent) -> Option<Manifest> {
 /// its open brackets, except the one a post event closes itself. Codex never sends a post event
 /// for `apply_patch` run through the shell; any agent's post event may be lost (a crash, a hook
 /// timeout). A session's events come in order, so a bracket still open at its next event is over.
-fn left_open(store: &Store, event: &HookEvent) -> Vec<(store_hooks::Bracket, Option<Manifest>)> {
+///
+/// The brackets are those open in the store, then as each entry still `waiting` for the
+/// drainer changes them (an entry of the session closes what is open and opens its own), so a
+/// pre event whose post never came is closed by the next event even before it is recorded.
+/// Brackets known only from the spool have id 0 and no manifest (their work tree is read whole).
+fn left_open(
+    store: Option<&Store>,
+    waiting: &[spool::Head],
+    event: &HookEvent,
+) -> Vec<(store_hooks::Bracket, Option<Manifest>)> {
     let closing = match &event.action {
         Action::PostTool(call) => Some(call),
         Action::PreTool(_) | Action::Prompt { .. } | Action::Stop | Action::SessionEnd => None,
@@ -493,16 +613,39 @@ fn left_open(store: &Store, event: &HookEvent) -> Vec<(store_hooks::Bracket, Opt
     let Some(interaction) = event.interaction() else {
         return Vec::new();
     };
-    let brackets = store.open_brackets_of(&interaction).unwrap_or_default();
-    brackets
-        .into_iter()
+    let mut open = store
+        .map(|store| store.open_brackets_of(&interaction).unwrap_or_default())
+        .unwrap_or_default();
+    for head in waiting
+        .iter()
+        .filter(|head| head.interaction.as_deref() == Some(interaction.as_str()))
+    {
+        if head.closes_open {
+            open.clear();
+        }
+        open.extend(head.opens.iter().map(|key| store_hooks::Bracket {
+            id: 0,
+            interaction_id: interaction.clone(),
+            tool_use_id: key.tool_use_id.clone(),
+            tool_name: key.tool.clone(),
+            kind: if key.kind == "shell" {
+                store_hooks::BracketKind::Shell
+            } else {
+                store_hooks::BracketKind::File
+            },
+            path: key.path.clone(),
+            manifest: None,
+            opened_ms: 0,
+            open_event_id: 0,
+        }));
+    }
+    open.into_iter()
         .filter(|bracket| closing.is_none_or(|call| !closes(call, bracket)))
         .map(|bracket| {
-            let manifest = bracket
-                .manifest
-                .as_ref()
-                .and_then(|hash| store.blob(hash).ok()?)
-                .and_then(|json| serde_json::from_slice(&json).ok());
+            let manifest = store.and_then(|store| {
+                let json = store.blob(bracket.manifest.as_ref()?).ok()??;
+                serde_json::from_slice(&json).ok()
+            });
             (bracket, manifest)
         })
         .collect()

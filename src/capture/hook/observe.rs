@@ -43,8 +43,13 @@ pub struct Observation {
 /// A bracket left open and what it covers, read when the payload arrived.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub struct LeftOpen {
-    /// The bracket's id in `hook_brackets`.
+    /// The bracket's id in `hook_brackets`; 0 for a bracket whose pre event was still in the
+    /// spool, found by its tool call and path when this one is recorded.
     pub bracket_id: i64,
+    #[serde(default)]
+    pub tool: String,
+    #[serde(default)]
+    pub tool_use_id: Option<String>,
     /// A file bracket: the file now.
     pub file: Option<FileSeen>,
     /// A shell bracket: the work tree now.
@@ -209,6 +214,8 @@ fn see_left_open(bracket: &Bracket, manifest: Option<&Manifest>) -> LeftOpen {
             let repo = git::discover(&path);
             LeftOpen {
                 bracket_id: bracket.id,
+                tool: bracket.tool_name.clone(),
+                tool_use_id: bracket.tool_use_id.clone(),
                 file: Some(FileSeen {
                     rel_path: repo
                         .as_ref()
@@ -224,6 +231,8 @@ fn see_left_open(bracket: &Bracket, manifest: Option<&Manifest>) -> LeftOpen {
         }
         BracketKind::Shell => LeftOpen {
             bracket_id: bracket.id,
+            tool: bracket.tool_name.clone(),
+            tool_use_id: bracket.tool_use_id.clone(),
             file: None,
             scan: worktree::scan(Path::new(&bracket.path), manifest),
         },

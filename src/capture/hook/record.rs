@@ -254,7 +254,24 @@ impl Step<'_, '_, '_> {
     fn close_left_open(&mut self, interaction: &str) -> Result<(), StoreError> {
         let observation = self.observation;
         for left in &observation.left_open {
-            let Some(bracket) = self.writer.bracket_if_open(left.bracket_id)? else {
+            let bracket = if left.bracket_id > 0 {
+                self.writer.bracket_if_open(left.bracket_id)?
+            } else {
+                // Opened by an event that was still in the spool when this one was observed.
+                let (kind, path) = match (&left.file, &left.scan) {
+                    (Some(file), _) => (BracketKind::File, file.path.as_str()),
+                    (None, Some(scan)) => (BracketKind::Shell, scan.manifest.root.as_str()),
+                    (None, None) => continue,
+                };
+                self.writer.find_open_bracket(
+                    interaction,
+                    left.tool_use_id.as_deref(),
+                    &left.tool,
+                    kind,
+                    path,
+                )?
+            };
+            let Some(bracket) = bracket else {
                 continue; // closed meanwhile by another hook process
             };
             if bracket.interaction_id != interaction {

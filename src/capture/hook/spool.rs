@@ -2,8 +2,10 @@
 //!
 //! The spool is [`crate::spool`]'s `spool`: `<db file>.spool/` beside the database, else (a full
 //! or read-only filesystem) the runtime directory, else the temporary directory; one file per
-//! payload (one JSON line: the agent, the receipt time, the redacted payload and its
-//! observation), read back from every place in receipt order. No two processes ever write the
+//! payload, read back from every place in receipt order. Since format version 2 a file holds two
+//! JSON lines: a [`Head`] (what the next hook call must know of an entry not recorded yet: the
+//! brackets it opens and closes), then the [`Entry`] (the agent, the receipt time, the redacted
+//! payload and its observation). Version 1 files hold the entry alone. No two processes ever write the
 //! same file, so no locks are needed, and a hook killed by its agent's timeout leaves at most a
 //! temporary file behind. The store's `hook_spool_ingested` table makes ingestion exactly-once
 //! even when two hooks find the same entry.
@@ -21,7 +23,87 @@ use super::observe::Observation;
 use crate::spool::{fallback_dirs, private_dir, private_file, shared_root_is_safe, sibling};
 
 /// The spool format's version, written in every entry.
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
+/// A head line longer than this is not read (heads are a few hundred bytes).
+const MAX_HEAD_BYTES: u64 = 64 * 1024;
+
+/// The first line of an entry's file: what recording the entry will do to its session's
+/// brackets, so that a hook call that comes before it is recorded sees the brackets as they
+/// will be (see `super::left_open`).
+#[derive(Clone, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Head {
+    /// Always [`VERSION`]: tells a head line from a version 1 entry.
+    pub head: u32,
+    pub interaction: Option<String>,
+    /// Recording the entry closes every bracket its session has open.
+    pub closes_open: bool,
+    /// The brackets recording it opens.
+    pub opens: Vec<OpenKey>,
+}
+
+/// A bracket an entry opens once recorded.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OpenKey {
+    /// `file` or `shell`, as in `hook_brackets.kind`.
+    pub kind: String,
+    pub path: String,
+    pub tool: String,
+    pub tool_use_id: Option<String>,
+}
+
+impl Head {
+    /// The head of `entry`: the brackets `record` opens for it (a pre event's files, or its
+    /// shell's work tree) and whether it closes the open ones (what `super::left_open` and
+    /// `record` close).
+    pub fn of(entry: &Entry) -> Head {
+        use super::event::Action;
+        let mut head = Head {
+            head: VERSION,
+            ..Head::default()
+        };
+        let Some(observation) = &entry.observation else {
+            return head;
+        };
+        let event = &observation.event;
+        head.interaction = event.interaction();
+        head.closes_open = matches!(
+            event.action,
+            Action::PreTool(_)
+                | Action::PostTool(_)
+                | Action::Prompt { .. }
+                | Action::Stop
+                | Action::SessionEnd
+        );
+        if let Action::PreTool(call) = &event.action {
+            let key = |kind: &str, path: &str| OpenKey {
+                kind: kind.to_owned(),
+                path: path.to_owned(),
+                tool: call.tool.clone(),
+                tool_use_id: call.tool_use_id.clone(),
+            };
+            match &call.target {
+                super::event::Target::Files(_) => {
+                    head.opens = observation
+                        .files
+                        .iter()
+                        .map(|file| key("file", &file.path))
+                        .collect();
+                }
+                super::event::Target::Shell { .. } => {
+                    head.opens = observation
+                        .scan
+                        .iter()
+                        .map(|scan| key("shell", &scan.manifest.root))
+                        .collect();
+                }
+                super::event::Target::None => {}
+            }
+        }
+        head
+    }
+}
 const LOG_LIMIT: u64 = 1024 * 1024;
 
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
@@ -77,6 +159,12 @@ impl Spool {
     /// Adds an entry; returns where it went, or why no place took it. Should the observation
     /// not serialize (a bug), the payload is still kept, without it.
     pub fn push(&self, entry: &Entry) -> Result<PathBuf, String> {
+        self.push_entry(entry, true)
+    }
+
+    fn push_entry(&self, entry: &Entry, sync: bool) -> Result<PathBuf, String> {
+        let mut bytes = serde_json::to_vec(&Head::of(entry)).map_err(|error| error.to_string())?;
+        bytes.push(b'\n');
         let line = match serde_json::to_vec(entry) {
             Ok(line) => line,
             Err(_) if entry.observation.is_some() => {
@@ -88,9 +176,21 @@ impl Spool {
             }
             Err(error) => return Err(error.to_string()),
         };
-        let mut line = line;
-        line.push(b'\n');
-        self.places.push(&line)
+        bytes.extend_from_slice(&line);
+        bytes.push(b'\n');
+        self.places.push_with(&bytes, sync)
+    }
+
+    /// [`Spool::push`] without waiting for the disk: for the hook's normal path, where the
+    /// drainer records the entry moments later (see [`crate::spool::Spool::push_with`] for what
+    /// survives what).
+    pub fn push_deferred(&self, entry: &Entry) -> Result<PathBuf, String> {
+        self.push_entry(entry, false)
+    }
+
+    /// How many entries wait, without reading them.
+    pub fn waiting(&self, now_ms: i64) -> usize {
+        self.places.items(now_ms).len()
     }
 
     /// The entries waiting, oldest first. Cheap when there are none (one failed `readdir` per
@@ -103,7 +203,8 @@ impl Spool {
                 let entry = std::fs::read(&item.path)
                     .map_err(|error| error.to_string())
                     .and_then(|bytes| {
-                        serde_json::from_slice(&bytes).map_err(|error| error.to_string())
+                        serde_json::from_slice(entry_line(&bytes))
+                            .map_err(|error| error.to_string())
                     });
                 Pending {
                     name: item.name,
@@ -114,8 +215,39 @@ impl Spool {
             .collect()
     }
 
+    /// The heads of the entries waiting, oldest first; version 1 entries and unreadable heads
+    /// are left out (they were written by an older prodcode, or damaged).
+    pub fn heads(&self, now_ms: i64) -> Vec<Head> {
+        use std::io::BufRead;
+        self.places
+            .items(now_ms)
+            .into_iter()
+            .filter_map(|item| {
+                let file = std::fs::File::open(&item.path).ok()?;
+                let mut line = Vec::new();
+                std::io::BufReader::new(std::io::Read::take(file, MAX_HEAD_BYTES))
+                    .read_until(b'\n', &mut line)
+                    .ok()?;
+                serde_json::from_slice::<Head>(&line)
+                    .ok()
+                    .filter(|head| head.head >= 2)
+            })
+            .collect()
+    }
+
     pub fn remove(&self, pending: &Pending) {
         let _ = std::fs::remove_file(&pending.path);
+    }
+}
+
+/// The entry's line in a spooled file: the second line of a version 2 file, the whole of a
+/// version 1 file.
+fn entry_line(bytes: &[u8]) -> &[u8] {
+    let is_head =
+        |line: &[u8]| serde_json::from_slice::<Head>(line).is_ok_and(|head| head.head >= 2);
+    match memchr::memchr(b'\n', bytes) {
+        Some(end) if end + 1 < bytes.len() && is_head(&bytes[..end]) => &bytes[end + 1..],
+        _ => bytes,
     }
 }
 
