@@ -41,6 +41,7 @@ fn timed_with(
     cwd: &Path,
     input: &[u8],
 ) -> Duration {
+    let cpu_before = children_cpu();
     let started = Instant::now();
     let mut child = Command::new(program)
         .args(args)
@@ -57,8 +58,30 @@ fn timed_with(
     }
     let output = child.wait_with_output().unwrap();
     let elapsed = started.elapsed();
+    LAST_CPU.set(children_cpu().saturating_sub(cpu_before));
     assert!(output.status.success(), "{} failed", program.display());
     elapsed
+}
+
+thread_local! {
+    /// The CPU time (user + system) of the last command [`timed_with`] ran: its own, not that
+    /// of a process it left running (the drainer is reparented, never waited for here). Less
+    /// sensitive than wall time to what else the machine runs.
+    static LAST_CPU: std::cell::Cell<Duration> = const { std::cell::Cell::new(Duration::ZERO) };
+}
+
+/// User plus system time of every child waited for so far.
+fn children_cpu() -> Duration {
+    // SAFETY: getrusage fills the struct it is given; zeroed is a valid `rusage`.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage);
+        usage
+    };
+    let time = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+    };
+    time(usage.ru_utime) + time(usage.ru_stime)
 }
 
 /// Prints p50 and p99 of `samples`; returns the p50.
@@ -161,6 +184,8 @@ fn edit_latency(lines_count: usize, pairs: usize, in_process: bool) {
     let mut pair_times = Vec::new();
     let mut true_times = Vec::new();
     let mut toplevel_times = Vec::new();
+    let mut pair_cpu = Vec::new();
+    let mut toplevel_cpu = Vec::new();
     let mut payload_bytes = 0;
     let true_path = Path::new("true");
     let git_path = Path::new("git");
@@ -175,6 +200,7 @@ fn edit_latency(lines_count: usize, pairs: usize, in_process: bool) {
         pre["tool_input"] = input.clone();
         pre["tool_use_id"] = json!(id);
         let pre_time = timed_with(exe, &args, envs, &root, pre.to_string().as_bytes());
+        let pre_cpu = LAST_CPU.get();
 
         lines[n] = new.clone();
         std::fs::write(&file, text(&lines)).unwrap();
@@ -191,6 +217,7 @@ fn edit_latency(lines_count: usize, pairs: usize, in_process: bool) {
         let post = post.to_string();
         payload_bytes = post.len();
         let post_time = timed_with(exe, &args, envs, &root, post.as_bytes());
+        let post_cpu = LAST_CPU.get();
         let true_time = timed(true_path, &[], &root, b"{}");
         let toplevel_time = timed(git_path, &["rev-parse", "--show-toplevel"], &root, b"");
         if i >= WARMUP {
@@ -199,6 +226,8 @@ fn edit_latency(lines_count: usize, pairs: usize, in_process: bool) {
             pair_times.push(pre_time + post_time);
             true_times.push(true_time);
             toplevel_times.push(toplevel_time);
+            pair_cpu.push(pre_cpu + post_cpu);
+            toplevel_cpu.push(LAST_CPU.get());
         }
     }
 
@@ -242,6 +271,15 @@ fn edit_latency(lines_count: usize, pairs: usize, in_process: bool) {
     println!(
         "pair p50 / `git rev-parse --show-toplevel` p50: {:.1}x",
         pair_p50.as_secs_f64() / toplevel_p50.as_secs_f64()
+    );
+    let pair_cpu_p50 = report("CPU time: hook pair, Pre + Post", &mut pair_cpu);
+    let toplevel_cpu_p50 = report(
+        "CPU time: `git rev-parse --show-toplevel`",
+        &mut toplevel_cpu,
+    );
+    println!(
+        "CPU time, pair p50 / `git rev-parse --show-toplevel` p50: {:.1}x",
+        pair_cpu_p50.as_secs_f64() / toplevel_cpu_p50.as_secs_f64()
     );
     println!(
         "after the last call, `prodcode hook --drain` returned in {:.1} ms (all {events} events recorded)",

@@ -70,6 +70,12 @@ impl Spool {
     /// not a power cut, the promise of a SQLite commit in WAL mode with `synchronous=NORMAL`.
     /// For a writer that cannot wait for the disk (an agent's hook).
     pub fn push_with(&self, bytes: &[u8], sync: bool) -> Result<PathBuf, String> {
+        self.push_parts(&[bytes], sync)
+    }
+
+    /// [`Spool::push_with`] of the concatenation of `parts`, written one after the other
+    /// rather than copied together first (an entry of a big file is megabytes).
+    pub fn push_parts(&self, parts: &[&[u8]], sync: bool) -> Result<PathBuf, String> {
         static SEQUENCE: AtomicU32 = AtomicU32::new(0);
         // Nanoseconds: one writer's entries are sequential, so this is their order even when
         // two arrive within a millisecond.
@@ -90,7 +96,7 @@ impl Spool {
                 ));
                 continue;
             }
-            match write_entry(place, &name, bytes, sync) {
+            match write_entry(place, &name, parts, sync) {
                 Ok(path) => return Ok(path),
                 Err(error) => failures.push(format!("{}: {error}", place.display())),
             }
@@ -139,12 +145,14 @@ impl Spool {
 }
 
 /// Writes `bytes` as `<dir>/<name>` through a temporary file, synced first when `sync` is set.
-fn write_entry(dir: &Path, name: &str, bytes: &[u8], sync: bool) -> std::io::Result<PathBuf> {
+fn write_entry(dir: &Path, name: &str, parts: &[&[u8]], sync: bool) -> std::io::Result<PathBuf> {
     private_dir(dir)?;
     let temporary = dir.join(format!(".tmp-{name}"));
     let result = (|| {
         let mut file = private_file(&temporary, false)?;
-        file.write_all(bytes)?;
+        for part in parts {
+            file.write_all(part)?;
+        }
         if sync {
             file.sync_all()?;
         }

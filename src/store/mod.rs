@@ -344,8 +344,7 @@ impl Store {
         }
         check_header(path)?;
         let conn = open_reading(path)?;
-        schema::identify(&conn, path)?;
-        let found = schema::user_version(&conn).map_err(|source| open_error(path, source))?;
+        let found = schema::identify(&conn, path)?;
         if found < SCHEMA_VERSION {
             drop(conn);
             if let Err(error) = Store::open(path) {
@@ -581,7 +580,9 @@ fn configure(conn: &Connection, path: &Path, writable: bool) -> Result<(), Store
         }
     } else {
         // Read the header now so that a file that is not a database fails here, with its path.
+        // Nothing else to set for reading (every statement costs a hook call time).
         schema::user_version(conn).map_err(wrap)?;
+        return Ok(());
     }
     // NORMAL in WAL mode survives the process being killed at any point (what we promise); only
     // a power loss can drop the last transactions, never corrupt the file.

@@ -355,7 +355,8 @@ pub(super) fn check_application_id(conn: &Connection, path: &Path) -> Result<(),
 
 /// Checks, by reading only, that the database at `path` is prodcode's (or empty) and not newer
 /// than this binary: what [`super::Store::open`] asks before it changes anything about the file.
-pub(super) fn identify(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+/// Returns the file's schema version.
+pub(super) fn identify(conn: &Connection, path: &Path) -> Result<u32, StoreError> {
     let wrap = |source| super::open_error(path, source);
     // One read transaction: another process may be applying the first migration meanwhile, and
     // its tables must not be seen with the version from before it.
@@ -379,7 +380,7 @@ pub(super) fn identify(conn: &Connection, path: &Path) -> Result<(), StoreError>
             });
         }
     }
-    Ok(())
+    Ok(found)
 }
 
 /// Brings the database at `path` to version `target` (at most `MIGRATIONS.len()`), one migration

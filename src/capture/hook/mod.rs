@@ -224,18 +224,16 @@ fn run(config: &Config, call: &Call<'_>, payload_out: &mut Option<String>) -> Re
         // nothing on a first call. Entries still in the spool are not in it yet, which costs at
         // most a re-read (see `drain`).
         let known = Store::open_read_only(db).ok();
-        let waiting = spool.heads(call.received_ms);
-        let observation = observe_with(
-            known.as_ref(),
-            &waiting,
-            event.clone(),
-            redactions.clone(),
-            call,
-        );
+        let waiting = event
+            .interaction()
+            .map(|interaction| spool.heads(call.received_ms, &interaction))
+            .unwrap_or_default();
+        // Moved, not copied: on a big file each of these is megabytes.
+        let observation = observe_with(known.as_ref(), &waiting, event, redactions, call);
         drop(known);
-        let payload = git_payload(&observation).unwrap_or_else(|| payload.clone());
-        let current = Entry::new(call.agent, call.received_ms, payload, Some(observation));
-        match spool.push_deferred(&current) {
+        let payload = git_payload(&observation).unwrap_or(payload);
+        let mut current = Entry::new(call.agent, call.received_ms, payload, Some(observation));
+        match spool.push_deferred(&mut current) {
             Ok(_) => {
                 drain::start_in_background(db);
                 return Ok(());

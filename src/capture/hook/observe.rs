@@ -136,6 +136,15 @@ pub fn observe(
             .collect(),
         event,
     };
+    // Each file's `before` takes the original the payload carried: the spooled observation
+    // need not carry it twice (the payload itself keeps it, as the agent sent it).
+    let mut originals: Vec<Option<String>> = match &mut observation.event.action {
+        Action::PreTool(call) | Action::PostTool(call) => match &mut call.target {
+            Target::Files(edits) => edits.iter_mut().map(|edit| edit.original.take()).collect(),
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
+    };
     let (call, post) = match &observation.event.action {
         Action::PreTool(call) => (call, false),
         Action::PostTool(call) => (call, true),
@@ -143,13 +152,14 @@ pub fn observe(
     };
     match &call.target {
         Target::Files(edits) => {
-            for edit in edits {
+            for (index, edit) in edits.iter().enumerate() {
+                let original = originals.get_mut(index).and_then(Option::take);
                 let path = canonical(&edit.path);
                 let content = read_text(&path);
                 let before = if !post {
                     None
-                } else if let Some(original) = &edit.original {
-                    Some(original.clone())
+                } else if let Some(original) = original {
+                    Some(original)
                 } else if edit.created {
                     Some(String::new())
                 } else {
@@ -160,7 +170,7 @@ pub fn observe(
                         _ => None,
                     }
                 };
-                let repo = git::discover(&path);
+                let repo = discover(&path);
                 let rel_path = repo
                     .as_ref()
                     .and_then(|repo| git::relative_path(&repo.root, &path));
@@ -188,7 +198,7 @@ pub fn observe(
         Target::Shell { cwd, .. } => {
             let root = cwd
                 .as_deref()
-                .and_then(git::discover)
+                .and_then(discover)
                 .map(|repo| repo.root)
                 .or_else(|| {
                     observation
@@ -211,7 +221,7 @@ fn see_left_open(bracket: &Bracket, manifest: Option<&Manifest>) -> LeftOpen {
     match bracket.kind {
         BracketKind::File => {
             let path = PathBuf::from(&bracket.path);
-            let repo = git::discover(&path);
+            let repo = discover(&path);
             LeftOpen {
                 bracket_id: bracket.id,
                 tool: bracket.tool_name.clone(),
@@ -257,12 +267,43 @@ pub fn codex_cli_version(path: &Path) -> Option<String> {
 }
 
 fn repo_seen(path: &Path) -> Option<RepoSeen> {
-    let repo = git::discover(path)?;
+    let repo = discover(path)?;
     Some(RepoSeen {
         root: repo.root.to_string_lossy().into_owned(),
         head: repo.head_commit,
         branch: repo.branch,
     })
+}
+
+thread_local! {
+    /// The repositories this hook call found: the working directory and the files it touches
+    /// are almost always in one, and opening it (its configuration, its refs) is a good part of a
+    /// call. A hook call lives a few milliseconds, so HEAD is read once per call, as before.
+    static FOUND: std::cell::RefCell<Vec<git::RepoInfo>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// [`git::discover`], reusing a repository already found when `path` lies in its work tree
+/// and no `.git` (a nested repository or submodule) stands between.
+fn discover(path: &Path) -> Option<git::RepoInfo> {
+    let start = if path.is_dir() { path } else { path.parent()? };
+    let start = start.canonicalize().unwrap_or_else(|_| start.to_path_buf());
+    let known = FOUND.with_borrow(|found| {
+        for dir in start.ancestors() {
+            if let Some(repo) = found.iter().find(|repo| repo.root == dir) {
+                return Some(repo.clone());
+            }
+            if dir.join(".git").exists() {
+                return None;
+            }
+        }
+        None
+    });
+    if known.is_some() {
+        return known;
+    }
+    let repo = git::discover(path)?;
+    FOUND.with_borrow_mut(|found| found.push(repo.clone()));
+    Some(repo)
 }
 
 /// `path` with symbolic links resolved, also for a file that does not exist yet (its directory

@@ -24,6 +24,8 @@ use crate::spool::{fallback_dirs, private_dir, private_file, shared_root_is_safe
 
 /// The spool format's version, written in every entry.
 const VERSION: u32 = 2;
+/// Spool files whose heads a hook call reads, newest first.
+const MAX_HEADS: usize = 256;
 /// A head line longer than this is not read (heads are a few hundred bytes).
 const MAX_HEAD_BYTES: u64 = 64 * 1024;
 
@@ -117,6 +119,99 @@ pub struct Entry {
     /// What the hook observed; `None` when it failed before observing (then only the event is
     /// recorded).
     pub observation: Option<Observation>,
+    /// Texts written raw after the entry's line rather than inside it, in this order (see
+    /// [`Spool::push_deferred`]); empty when every text is inside.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sections: Vec<Section>,
+}
+
+/// A text of an entry written raw after its JSON line: escaping megabytes of source as JSON
+/// strings was the largest part of a hook call on a big file.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct Section {
+    /// `payload`, or a file's `content` or `before`.
+    pub part: String,
+    /// The file's index in the observation's `files`.
+    #[serde(default)]
+    pub file: usize,
+    /// Bytes.
+    pub len: usize,
+}
+
+/// Texts shorter than this stay inside the JSON line.
+const SECTION_MIN_BYTES: usize = 4096;
+
+impl Entry {
+    /// Moves the large texts out, leaving them empty, and lists them in `sections`.
+    fn take_texts(&mut self) -> Vec<String> {
+        use super::observe::Content;
+        let mut texts = Vec::new();
+        let mut sections = Vec::new();
+        let mut take = |part: &str, file: usize, text: &mut String| {
+            if text.len() >= SECTION_MIN_BYTES {
+                sections.push(Section {
+                    part: part.to_owned(),
+                    file,
+                    len: text.len(),
+                });
+                texts.push(std::mem::take(text));
+            }
+        };
+        take("payload", 0, &mut self.payload);
+        if let Some(observation) = &mut self.observation {
+            for (index, seen) in observation.files.iter_mut().enumerate() {
+                if let Content::Text(text) = &mut seen.content {
+                    take("content", index, text);
+                }
+                if let Some(before) = &mut seen.before {
+                    take("before", index, before);
+                }
+            }
+        }
+        self.sections = sections;
+        texts
+    }
+
+    /// Puts back what [`Entry::take_texts`] moved out, or what `raw` (the bytes after the
+    /// line) holds for `sections`.
+    fn put_texts(&mut self, texts: Vec<String>) -> Result<(), String> {
+        use super::observe::Content;
+        let sections = std::mem::take(&mut self.sections);
+        if texts.len() != sections.len() {
+            return Err("the entry's raw texts do not match its sections".to_owned());
+        }
+        for (section, text) in sections.iter().zip(texts) {
+            let seen = self
+                .observation
+                .as_mut()
+                .and_then(|observation| observation.files.get_mut(section.file));
+            match (section.part.as_str(), seen) {
+                ("payload", _) => self.payload = text,
+                ("content", Some(seen)) => seen.content = Content::Text(text),
+                ("before", Some(seen)) => seen.before = Some(text),
+                (part, _) => {
+                    return Err(format!("unknown section {part} of file {}", section.file));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The entry whose JSON line is `line` and raw texts follow in `raw`.
+    fn read(line: &[u8], raw: &[u8]) -> Result<Entry, String> {
+        let mut entry: Entry = serde_json::from_slice(line).map_err(|error| error.to_string())?;
+        let mut texts = Vec::with_capacity(entry.sections.len());
+        let mut at = 0;
+        for section in &entry.sections {
+            let bytes = raw
+                .get(at..at + section.len)
+                .ok_or_else(|| "the entry's raw texts are cut short".to_owned())?;
+            texts.push(String::from_utf8(bytes.to_vec()).map_err(|error| error.to_string())?);
+            at += section.len;
+        }
+        entry.put_texts(texts)?;
+        Ok(entry)
+    }
 }
 
 impl Entry {
@@ -132,6 +227,7 @@ impl Entry {
             received_ms,
             payload,
             observation,
+            sections: Vec::new(),
         }
     }
 }
@@ -163,6 +259,11 @@ impl Spool {
     }
 
     fn push_entry(&self, entry: &Entry, sync: bool) -> Result<PathBuf, String> {
+        self.push_bytes(entry, &[], sync)
+    }
+
+    /// Writes the head line, the entry's line, then `tail` (its sections' raw texts).
+    fn push_bytes(&self, entry: &Entry, tail: &[&[u8]], sync: bool) -> Result<PathBuf, String> {
         let mut bytes = serde_json::to_vec(&Head::of(entry)).map_err(|error| error.to_string())?;
         bytes.push(b'\n');
         let line = match serde_json::to_vec(entry) {
@@ -178,14 +279,22 @@ impl Spool {
         };
         bytes.extend_from_slice(&line);
         bytes.push(b'\n');
-        self.places.push_with(&bytes, sync)
+        let mut parts: Vec<&[u8]> = vec![&bytes];
+        parts.extend_from_slice(tail);
+        self.places.push_parts(&parts, sync)
     }
 
     /// [`Spool::push`] without waiting for the disk: for the hook's normal path, where the
     /// drainer records the entry moments later (see [`crate::spool::Spool::push_with`] for what
     /// survives what).
-    pub fn push_deferred(&self, entry: &Entry) -> Result<PathBuf, String> {
-        self.push_entry(entry, false)
+    /// The large texts (the payload, the files' texts) are written raw after the entry's line
+    /// instead of as JSON strings inside it; `entry` is unchanged afterwards.
+    pub fn push_deferred(&self, entry: &mut Entry) -> Result<PathBuf, String> {
+        let texts = entry.take_texts();
+        let tail: Vec<&[u8]> = texts.iter().map(String::as_bytes).collect();
+        let result = self.push_bytes(entry, &tail, false);
+        entry.put_texts(texts)?;
+        result
     }
 
     /// How many entries wait, without reading them.
@@ -203,8 +312,8 @@ impl Spool {
                 let entry = std::fs::read(&item.path)
                     .map_err(|error| error.to_string())
                     .and_then(|bytes| {
-                        serde_json::from_slice(entry_line(&bytes))
-                            .map_err(|error| error.to_string())
+                        let (line, raw) = entry_line(&bytes);
+                        Entry::read(line, raw)
                     });
                 Pending {
                     name: item.name,
@@ -215,24 +324,36 @@ impl Spool {
             .collect()
     }
 
-    /// The heads of the entries waiting, oldest first; version 1 entries and unreadable heads
-    /// are left out (they were written by an older prodcode, or damaged).
-    pub fn heads(&self, now_ms: i64) -> Vec<Head> {
+    /// The heads of the entries of `interaction` still waiting that decide its open brackets:
+    /// from its newest entry that closes them on, oldest first. Read newest first, at most
+    /// [`MAX_HEADS`] files (a spool that long belongs to a database that has been refusing
+    /// writes for a while; older entries are then not looked at). Version 1 entries and
+    /// unreadable heads are left out (written by an older prodcode, or damaged).
+    pub fn heads(&self, now_ms: i64, interaction: &str) -> Vec<Head> {
         use std::io::BufRead;
-        self.places
-            .items(now_ms)
-            .into_iter()
-            .filter_map(|item| {
-                let file = std::fs::File::open(&item.path).ok()?;
-                let mut line = Vec::new();
-                std::io::BufReader::new(std::io::Read::take(file, MAX_HEAD_BYTES))
-                    .read_until(b'\n', &mut line)
-                    .ok()?;
-                serde_json::from_slice::<Head>(&line)
-                    .ok()
-                    .filter(|head| head.head >= 2)
-            })
-            .collect()
+        let mut heads = Vec::new();
+        for item in self.places.items(now_ms).into_iter().rev().take(MAX_HEADS) {
+            let Ok(file) = std::fs::File::open(&item.path) else {
+                continue;
+            };
+            let mut line = Vec::new();
+            let read = std::io::BufReader::new(std::io::Read::take(file, MAX_HEAD_BYTES))
+                .read_until(b'\n', &mut line);
+            let Some(head) = read
+                .ok()
+                .and_then(|_| serde_json::from_slice::<Head>(&line).ok())
+                .filter(|head| head.head >= 2 && head.interaction.as_deref() == Some(interaction))
+            else {
+                continue;
+            };
+            let closes = head.closes_open;
+            heads.push(head);
+            if closes {
+                break;
+            }
+        }
+        heads.reverse();
+        heads
     }
 
     pub fn remove(&self, pending: &Pending) {
@@ -240,14 +361,20 @@ impl Spool {
     }
 }
 
-/// The entry's line in a spooled file: the second line of a version 2 file, the whole of a
-/// version 1 file.
-fn entry_line(bytes: &[u8]) -> &[u8] {
+/// The entry's line in a spooled file and the raw texts after it: the second line of a version
+/// 2 file, the whole of a version 1 file.
+fn entry_line(bytes: &[u8]) -> (&[u8], &[u8]) {
     let is_head =
         |line: &[u8]| serde_json::from_slice::<Head>(line).is_ok_and(|head| head.head >= 2);
     match memchr::memchr(b'\n', bytes) {
-        Some(end) if end + 1 < bytes.len() && is_head(&bytes[..end]) => &bytes[end + 1..],
-        _ => bytes,
+        Some(end) if end + 1 < bytes.len() && is_head(&bytes[..end]) => {
+            let rest = &bytes[end + 1..];
+            match memchr::memchr(b'\n', rest) {
+                Some(line_end) => (&rest[..line_end], &rest[line_end + 1..]),
+                None => (rest, &[]),
+            }
+        }
+        _ => (bytes, &[]),
     }
 }
 
@@ -311,6 +438,58 @@ mod tests {
             cwd: Some(PathBuf::from("/r")),
             action,
         }
+    }
+
+    /// Large texts written raw after the entry's line come back where they were, next to small
+    /// ones kept inside it, and the entry pushed is unchanged.
+    #[test]
+    fn raw_sections_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::for_db(&dir.path().join("prodcode.db"));
+        let big =
+            |c: char| -> String { std::iter::repeat_n(c, 10_000).collect::<String>() + "\n\"é\"" };
+        let file = |content: Content, before: Option<String>| FileSeen {
+            path: "/r/a.rs".to_owned(),
+            repo_root: None,
+            rel_path: None,
+            matches_git: false,
+            content,
+            before,
+        };
+        let observation = Observation {
+            received_ms: 1,
+            event: event(Action::Stop),
+            redactions: Vec::new(),
+            repo: None,
+            files: vec![
+                file(Content::Text(big('a')), Some(big('b'))),
+                file(Content::Text("small".to_owned()), None),
+                file(Content::Absent, Some(big('c'))),
+            ],
+            scan: None,
+            left_open: Vec::new(),
+        };
+        let mut entry = Entry::new(
+            "claude",
+            1,
+            format!("{{\"p\":\"{}\"}}", big('d')),
+            Some(observation),
+        );
+        let pushed = entry.clone();
+        let path = spool.push_deferred(&mut entry).unwrap();
+        assert_eq!(entry, pushed);
+        let written = std::fs::read(&path).unwrap();
+        assert!(
+            written.len() < 4 * 10_100 + 2_000,
+            "{} bytes",
+            written.len()
+        );
+        let read: Vec<Entry> = spool
+            .pending(0)
+            .into_iter()
+            .map(|pending| pending.entry.unwrap())
+            .collect();
+        assert_eq!(read, [pushed]);
     }
 
     /// Every shape an observation can take survives the spool unchanged, in receipt order.
