@@ -18,6 +18,7 @@ mod log;
 mod mcp;
 mod report;
 mod stats;
+mod sync;
 mod tool;
 pub mod toolbox;
 mod verify;
@@ -84,6 +85,8 @@ pub enum Command {
     Tool(tool::Args),
     /// Check the hash chain of the event log; report the first tampered or missing event
     Verify(verify::Args),
+    /// Push the provenance log to the team store (PostgreSQL) so curation sees the whole team
+    Sync(sync::Args),
     /// Check the installation: database path, schema version, writability, repositories seen
     Doctor(doctor::Args),
     /// Turn landed single-turn interactions into benchmark tasks with stable fail-to-pass tests
@@ -171,7 +174,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Blame(args) => blame::run(&db_path(db)?, args),
         Command::Stats(args) => stats::run(&db_path(db)?, args),
         Command::Export(args) => export::run(db, args),
-        Command::Verify(args) => verify::run(&db_path(db)?, args),
+        Command::Verify(args) => verify::run(db, args),
+        Command::Sync(args) => sync::run(&db_path(db)?, args),
         Command::Doctor(args) => doctor::run(db_path(db), args),
         Command::Curate(args) => curate::run(&db_path(db)?, args),
         Command::Eval(args) => eval::run(db, args),
