@@ -268,7 +268,12 @@ fn password_from_file(file: &Path, config: &postgres::Config) -> Option<String> 
         Some(Host::Unix(path)) => path.display().to_string(),
         None => "localhost".to_owned(),
     };
-    let port = config.get_ports().first().copied().unwrap_or(5432).to_string();
+    let port = config
+        .get_ports()
+        .first()
+        .copied()
+        .unwrap_or(5432)
+        .to_string();
     let dbname = config.get_dbname().unwrap_or("");
     let user = config.get_user().unwrap_or("");
     password_in(&text, [&host, &port, dbname, user])
@@ -334,9 +339,8 @@ mod tests {
 
     #[test]
     fn the_shown_url_never_holds_the_password() {
-        let url =
-            StoreUrl::parse_with("postgres://alice:hunter2@db.example:6543/team", env(&[]))
-                .unwrap();
+        let url = StoreUrl::parse_with("postgres://alice:hunter2@db.example:6543/team", env(&[]))
+            .unwrap();
         assert_eq!(url.shown(), "postgres://alice@db.example:6543/team");
         assert!(!format!("{url:?}").contains("hunter2"));
         let error = StoreUrl::parse_with("postgres://alice:hunter2@db.example:x/team", env(&[]))

@@ -96,15 +96,23 @@ pub fn normalise_remote_url(url: &str) -> String {
     let normalised = if had_scheme {
         // `[user[:password]@]host[:port]/path`.
         let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-        let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+        let host = authority
+            .rsplit_once('@')
+            .map_or(authority, |(_, host)| host);
         let host = host.split(':').next().unwrap_or(host);
         format!("{}/{}", host.to_ascii_lowercase(), path)
     } else if let Some((authority, path)) = rest.split_once(':')
         && !authority.contains('/')
     {
         // scp-like `[user@]host:path`.
-        let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
-        format!("{}/{}", host.to_ascii_lowercase(), path.trim_start_matches('/'))
+        let host = authority
+            .rsplit_once('@')
+            .map_or(authority, |(_, host)| host);
+        format!(
+            "{}/{}",
+            host.to_ascii_lowercase(),
+            path.trim_start_matches('/')
+        )
     } else {
         rest.to_owned()
     };

@@ -387,11 +387,11 @@ const TABLES: &[Table] = &[
 impl Store {
     /// This store's device id: made once (schema version 10), sent with every pushed row.
     pub fn device_id(&self) -> Result<String, super::super::StoreError> {
-        Ok(self
-            .conn
-            .query_row("SELECT device FROM sync_device WHERE singleton = 0", [], |row| {
-                row.get(0)
-            })?)
+        Ok(self.conn.query_row(
+            "SELECT device FROM sync_device WHERE singleton = 0",
+            [],
+            |row| row.get(0),
+        )?)
     }
 
     /// Gives this store a new device id and forgets what it pushed: for a copy of a database
@@ -469,12 +469,12 @@ pub fn push(
     let mut tables = Vec::new();
     for table in TABLES {
         let rows = match table.tracking {
-            Tracking::After(expr) => {
-                push_appended(store, client, options, &device, &mut marks, &scopes, table, expr)?
-            }
-            Tracking::Compare(key) => {
-                push_changed(store, client, options, &device, &store_id, &scopes, table, key)?
-            }
+            Tracking::After(expr) => push_appended(
+                store, client, options, &device, &mut marks, &scopes, table, expr,
+            )?,
+            Tracking::Compare(key) => push_changed(
+                store, client, options, &device, &store_id, &scopes, table, key,
+            )?,
         };
         if rows > 0 {
             tables.push(TableCount {
@@ -518,7 +518,8 @@ impl Scopes {
             return Ok(scopes);
         }
         let conn = &store.conn;
-        let mut interactions = conn.prepare("SELECT id, repo_id, first_event_id FROM interactions")?;
+        let mut interactions =
+            conn.prepare("SELECT id, repo_id, first_event_id FROM interactions")?;
         let mut rows = interactions.query([])?;
         while let Some(row) = rows.next()? {
             if let Some(repo) = row.get::<_, Option<i64>>(1)?
@@ -819,12 +820,11 @@ fn push_changed(
     key: &[&str],
 ) -> Result<u64, TeamError> {
     let pushed: HashMap<String, i64> = {
-        let mut statement = store
-            .conn
-            .prepare_cached("SELECT key, digest FROM sync_pushed WHERE store_id = ?1 AND tbl = ?2")?;
-        let rows = statement.query_map([store_id, table.name], |row| {
-            Ok((row.get(0)?, row.get(1)?))
-        })?;
+        let mut statement = store.conn.prepare_cached(
+            "SELECT key, digest FROM sync_pushed WHERE store_id = ?1 AND tbl = ?2",
+        )?;
+        let rows =
+            statement.query_map([store_id, table.name], |row| Ok((row.get(0)?, row.get(1)?)))?;
         rows.collect::<Result<_, _>>()?
     };
     let key_indexes: Vec<usize> = key

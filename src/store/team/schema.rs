@@ -306,10 +306,7 @@ pub(super) fn migrate(client: &mut postgres::Client) -> Result<String, TeamError
 pub(super) fn current_version(client: &mut postgres::Client) -> Result<u32, TeamError> {
     let mut tx = client.transaction()?;
     let exists: bool = tx
-        .query_one(
-            "SELECT to_regclass('prodcode_migrations') IS NOT NULL",
-            &[],
-        )?
+        .query_one("SELECT to_regclass('prodcode_migrations') IS NOT NULL", &[])?
         .get(0);
     let found = if exists { version(&mut tx)? } else { 0 };
     tx.commit()?;
