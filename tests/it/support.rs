@@ -382,9 +382,14 @@ impl Claude {
 
     /// SessionStart and one prompt of the test's choosing.
     pub fn start_with_prompt(ws: &Workspace, session: &str, prompt: &str) -> Claude {
+        Claude::start_in_with_prompt(&ws.db, &ws.root, session, prompt)
+    }
+
+    /// SessionStart and one prompt of the test's choosing, in any database and directory.
+    pub fn start_in_with_prompt(db: &Path, cwd: &Path, session: &str, prompt: &str) -> Claude {
         let claude = Claude {
-            db: ws.db.clone(),
-            cwd: ws.root.clone(),
+            db: db.to_owned(),
+            cwd: cwd.to_owned(),
             session: session.to_owned(),
             tool_calls: 0,
         };

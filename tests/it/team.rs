@@ -560,3 +560,250 @@ fn privacy_prompts_as_hashes_ignored_repositories_and_no_password_in_output() {
         "the password leaked"
     );
 }
+
+/// One session of one prompt in `dir`, recorded in `db`: its files written through the hooks,
+/// then the end of its turn.
+fn session_in(db: &Path, dir: &Path, name: &str, prompt: &str, files: &[(&str, &str)]) {
+    let mut claude = crate::support::Claude::start_in_with_prompt(db, dir, name, prompt);
+    for (path, content) in files {
+        claude.write(&dir.join(path), content);
+    }
+    claude.stop();
+}
+
+/// A commit with fixed dates, so that the same change made in two clones is the same commit.
+fn commit_at(dir: &Path, message: &str, seconds: i64) -> String {
+    let date = format!("@{seconds} +0000");
+    let env = [
+        ("GIT_AUTHOR_DATE", date.as_str()),
+        ("GIT_COMMITTER_DATE", date.as_str()),
+    ];
+    crate::support::git_env(dir, &env, &["add", "-A"]);
+    crate::support::git_env(dir, &env, &["commit", "-q", "-m", message]);
+    crate::support::git_env(dir, &[], &["rev-parse", "HEAD"])
+        .trim()
+        .to_owned()
+}
+
+fn link_in(db: &Path, dir: &Path) {
+    let output = Command::new(bin())
+        .args(["link", "--repo"])
+        .arg(dir)
+        .arg("--db")
+        .arg(db)
+        .env_remove("PRODCODE_DB")
+        .output()
+        .unwrap();
+    ok(&output);
+}
+
+/// `prodcode curate --json` of `dir` with its own cache directory; `source` is `--db DB` or
+/// `--store URL`. Returns the report and the tasks (`task.json` by instance id).
+fn curate_in(dir: &Path, out: &Path, cache: &Path, source: &[&str]) -> (Value, Vec<Value>) {
+    let output = Command::new(bin())
+        .args(["curate", "--runs", "1", "--json", "--repo"])
+        .arg(dir)
+        .arg("--out")
+        .arg(out)
+        .args(source)
+        .env_remove("PRODCODE_DB")
+        .env("PRODCODE_CACHE_DIR", cache)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_str(&ok(&output)).unwrap();
+    let mut tasks = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(out.join("tasks")) {
+        let mut paths: Vec<_> = entries.map(|entry| entry.unwrap().path()).collect();
+        paths.sort();
+        for path in paths {
+            let text = std::fs::read_to_string(path.join("task.json")).unwrap();
+            tasks.push(serde_json::from_str(&text).unwrap());
+        }
+    }
+    (report, tasks)
+}
+
+#[test]
+fn curate_from_the_team_store_makes_the_tasks_one_store_with_every_session_makes() {
+    let Some(team) = TeamDb::new() else { return };
+    if crate::support::tool_on_path("pytest").is_none() {
+        crate::support::missing("pytest");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().canonicalize().unwrap();
+    // One project, its origin, and three clones: L (one developer who made both changes),
+    // A and B (two developers who made one each, on their own machines and databases).
+    let seed = base.join("seed");
+    std::fs::create_dir_all(seed.join("textkit")).unwrap();
+    std::fs::create_dir_all(seed.join("tests")).unwrap();
+    std::fs::write(
+        seed.join("pyproject.toml"),
+        "[project]\nname = \"textkit\"\nversion = \"0.1.0\"\n",
+    )
+    .unwrap();
+    std::fs::write(seed.join(".gitignore"), "__pycache__/\n.pytest_cache/\n").unwrap();
+    std::fs::write(seed.join("textkit/__init__.py"), "").unwrap();
+    // Each clone's own `main` is the main branch (L never pushes its commits).
+    std::fs::write(seed.join("prodcode.toml"), "[link]\nmain = \"main\"\n").unwrap();
+    std::fs::write(
+        seed.join("textkit/core.py"),
+        "def words(text):\n    return text.split()\n",
+    )
+    .unwrap();
+    std::fs::write(
+        seed.join("tests/test_core.py"),
+        "from textkit import core\n\n\ndef test_words():\n    assert core.words(\"a b\") == [\"a\", \"b\"]\n",
+    )
+    .unwrap();
+    crate::support::git_env(&seed, &[], &["init", "-q", "-b", "main"]);
+    commit_at(&seed, "textkit", 1_700_000_000);
+    let origin = base.join("origin.git");
+    crate::support::git_env(
+        &base,
+        &[],
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            seed.to_str().unwrap(),
+            origin.to_str().unwrap(),
+        ],
+    );
+    let clone = |name: &str| {
+        let path = base.join(name).join("textkit");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        crate::support::git_env(
+            &base,
+            &[],
+            &[
+                "clone",
+                "-q",
+                origin.to_str().unwrap(),
+                path.to_str().unwrap(),
+            ],
+        );
+        path
+    };
+    let (l, a, b) = (clone("l"), clone("a"), clone("b"));
+    let (db_l, db_a, db_b) = (base.join("l.db"), base.join("a.db"), base.join("b.db"));
+    for (db, repo) in [(&db_l, &l), (&db_a, &a), (&db_b, &b)] {
+        link_in(db, repo);
+    }
+
+    let first_prompt = "Add title_case to textkit.core: capitalise every word, keep the spacing";
+    let first_files: &[(&str, &str)] = &[
+        (
+            "textkit/core.py",
+            "def words(text):\n    return text.split()\n\n\ndef title_case(text):\n    return \" \".join(word[:1].upper() + word[1:] for word in text.split(\" \"))\n",
+        ),
+        (
+            "tests/test_title.py",
+            "from textkit import core\n\n\ndef test_title_case():\n    assert core.title_case(\"hello  world\") == \"Hello  World\"\n",
+        ),
+    ];
+    let second_prompt =
+        "Add count_words to textkit.core that counts the words of a text, with a test";
+    let second_files: &[(&str, &str)] = &[
+        (
+            "textkit/count.py",
+            "from textkit.core import words\n\n\ndef count_words(text):\n    return len(words(text))\n",
+        ),
+        (
+            "tests/test_count.py",
+            "from textkit.count import count_words\n\n\ndef test_count_words():\n    assert count_words(\"one two  three\") == 3\n",
+        ),
+    ];
+
+    // Commit times after every session (provenance is read as of a commit's time), the same
+    // in every clone.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    // L makes both changes, recorded in its one database.
+    session_in(&db_l, &l, "title", first_prompt, first_files);
+    let first = commit_at(&l, "title_case", now + 300);
+    session_in(&db_l, &l, "count", second_prompt, second_files);
+    let second = commit_at(&l, "count_words", now + 600);
+    link_in(&db_l, &l);
+
+    // A makes the first, B the second after pulling it: the same commits, two databases.
+    session_in(&db_a, &a, "title", first_prompt, first_files);
+    assert_eq!(commit_at(&a, "title_case", now + 300), first);
+    crate::support::git_env(&a, &[], &["push", "-q", "origin", "main"]);
+    crate::support::git_env(&b, &[], &["pull", "-q", "--ff-only"]);
+    session_in(&db_b, &b, "count", second_prompt, second_files);
+    assert_eq!(commit_at(&b, "count_words", now + 600), second);
+    crate::support::git_env(&b, &[], &["push", "-q", "origin", "main"]);
+    crate::support::git_env(&a, &[], &["pull", "-q", "--ff-only"]);
+    link_in(&db_a, &a);
+    link_in(&db_b, &b);
+    sync_json(&db_a, &base, &team.url, &[]);
+    sync_json(&db_b, &base, &team.url, &[]);
+
+    let (local_report, local_tasks) = curate_in(
+        &l,
+        &base.join("out-local"),
+        &base.join("cache-local"),
+        &["--db", db_l.to_str().unwrap()],
+    );
+    let (team_report, team_tasks) = curate_in(
+        &l,
+        &base.join("out-team"),
+        &base.join("cache-team"),
+        &["--store", &team.url],
+    );
+    assert_eq!(local_tasks.len(), 2, "{local_report:#}");
+    assert_eq!(team_tasks.len(), 2, "{team_report:#}");
+    assert_eq!(local_report["tasks"], team_report["tasks"]);
+    // The same tasks, field for field, but for when each was curated.
+    for (mut local, mut team) in local_tasks.into_iter().zip(team_tasks) {
+        local.as_object_mut().unwrap().remove("curatedAt");
+        team.as_object_mut().unwrap().remove("curatedAt");
+        assert_eq!(local, team);
+    }
+    // `stats` and `log --landed` read the team's rows as they read the one store.
+    let read = |args: &[&str]| -> Value {
+        let output = Command::new(bin())
+            .args(args)
+            .env_remove("PRODCODE_DB")
+            .env("PRODCODE_CACHE_DIR", base.join("cache-read"))
+            .output()
+            .unwrap();
+        serde_json::from_str(&ok(&output)).unwrap()
+    };
+    let l_text = l.to_str().unwrap();
+    let db_l_text = db_l.to_str().unwrap();
+    assert_eq!(
+        read(&["stats", "--json", "--repo", l_text, "--db", db_l_text]),
+        read(&["stats", "--json", "--repo", l_text, "--store", &team.url])
+    );
+    let landed_ids = |log: Value| -> Vec<String> {
+        let mut ids: Vec<String> = log["interactions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_str().unwrap().to_owned())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let team_log = read(&[
+        "log", "--landed", "--json", "--repo", l_text, "--store", &team.url,
+    ]);
+    assert_eq!(
+        landed_ids(read(&["log", "--landed", "--json", "--db", db_l_text])),
+        landed_ids(team_log.clone())
+    );
+    assert_eq!(landed_ids(team_log), ["claude:count", "claude:title"]);
+
+    // Each device alone sees only its own developer's task.
+    let (_, a_tasks) = curate_in(
+        &a,
+        &base.join("out-a"),
+        &base.join("cache-a"),
+        &["--db", db_a.to_str().unwrap(), "--no-link"],
+    );
+    assert_eq!(a_tasks.len(), 1);
+}

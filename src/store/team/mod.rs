@@ -19,11 +19,13 @@
 //!   the server's marks say exactly what arrived, and a push killed at any moment resumes there.
 
 mod conn;
+mod pull;
 mod push;
 mod schema;
 mod verify;
 
 pub use conn::StoreUrl;
+pub use pull::{PullReport, pull_repository};
 pub use push::{PushOptions, PushReport, TableCount, push};
 pub use schema::TEAM_SCHEMA_VERSION;
 pub use verify::{DeviceVerification, verify};
