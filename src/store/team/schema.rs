@@ -319,3 +319,47 @@ fn version(tx: &mut Transaction<'_>) -> Result<u32, TeamError> {
         .get(0);
     Ok(u32::try_from(count).unwrap_or(u32::MAX))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `docs/schema.md` describes the team store: every table it makes is named there, and the
+    /// tables of its own (not replicas of SQLite tables) have every column in their section.
+    #[test]
+    fn docs_schema_md_documents_the_team_store() {
+        let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/schema.md"))
+            .expect("docs/schema.md");
+        let team = &docs[docs
+            .find("## The team store (PostgreSQL)")
+            .expect("a team section")..];
+        let mut missing = Vec::new();
+        for migration in MIGRATIONS {
+            for chunk in migration.split("CREATE TABLE ").skip(1) {
+                let name = chunk.split_whitespace().next().unwrap();
+                if !team.contains(&format!("`{name}`")) {
+                    missing.push(name.to_owned());
+                }
+                let heading = format!("#### team `{name}`");
+                let Some(start) = team.find(&heading) else {
+                    continue;
+                };
+                let section = &team[start..];
+                let section = &section[..section[1..].find("\n#").unwrap_or(section.len() - 1)];
+                let body = &chunk[chunk.find('(').unwrap() + 1..chunk.find(");").unwrap()];
+                for line in body.lines() {
+                    let Some(column) = line.split_whitespace().next() else {
+                        continue;
+                    };
+                    if column.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                        && !matches!(column, "primary" | "unique")
+                        && !section.contains(&format!("| `{column}` |"))
+                    {
+                        missing.push(format!("{name}.{column}"));
+                    }
+                }
+            }
+        }
+        assert!(missing.is_empty(), "not documented: {missing:?}");
+    }
+}
