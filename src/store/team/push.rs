@@ -450,11 +450,19 @@ pub fn push(
 ) -> Result<PushReport, TeamError> {
     let store_id = schema::migrate(client)?;
     let device = store.device_id()?;
-    client.execute(
-        "INSERT INTO devices (device, first_push_ms, last_push_ms) VALUES ($1, $2, $2)
-         ON CONFLICT (device) DO NOTHING",
-        &[&device, &now_ms],
-    )?;
+    // Writes only when there is something to write: a push with nothing new commits nothing
+    // on the server (each commit waits for the server's disk).
+    let known = client
+        .query_opt("SELECT 1 FROM devices WHERE device = $1", &[&device])?
+        .is_some();
+    if !known {
+        client.execute(
+            "INSERT INTO devices (device, first_push_ms, last_push_ms) VALUES ($1, $2, $2)
+             ON CONFLICT (device) DO NOTHING",
+            &[&device, &now_ms],
+        )?;
+    }
+    let mut stages = Stages::default();
     let mut marks: HashMap<String, i64> = client
         .query(
             "SELECT tbl, mark FROM sync_marks WHERE device = $1",
@@ -464,16 +472,40 @@ pub fn push(
         .map(|row| (row.get(0), row.get(1)))
         .collect();
     let scopes = Scopes::load(store, &options.ignored_repos)?;
-    let (events, withheld, head_id) =
-        push_events(store, client, options, &device, &mut marks, &scopes, now_ms)?;
+    let (events, withheld, head_id) = push_events(
+        store,
+        client,
+        options,
+        &device,
+        &mut marks,
+        &scopes,
+        &mut stages,
+        now_ms,
+    )?;
     let mut tables = Vec::new();
     for table in TABLES {
         let rows = match table.tracking {
             Tracking::After(expr) => push_appended(
-                store, client, options, &device, &mut marks, &scopes, table, expr,
+                store,
+                client,
+                options,
+                &device,
+                &mut marks,
+                &scopes,
+                &mut stages,
+                table,
+                expr,
             )?,
             Tracking::Compare(key) => push_changed(
-                store, client, options, &device, &store_id, &scopes, table, key,
+                store,
+                client,
+                options,
+                &device,
+                &store_id,
+                &scopes,
+                &mut stages,
+                table,
+                key,
             )?,
         };
         if rows > 0 {
@@ -483,10 +515,12 @@ pub fn push(
             });
         }
     }
-    client.execute(
-        "UPDATE devices SET last_push_ms = $2 WHERE device = $1",
-        &[&device, &now_ms],
-    )?;
+    if events > 0 || !tables.is_empty() {
+        client.execute(
+            "UPDATE devices SET last_push_ms = $2 WHERE device = $1",
+            &[&device, &now_ms],
+        )?;
+    }
     Ok(PushReport {
         device,
         events,
@@ -591,6 +625,7 @@ impl Scope {
 }
 
 /// The event log, in id order, after the server's mark for this device.
+#[allow(clippy::too_many_arguments)]
 fn push_events(
     store: &Store,
     client: &mut postgres::Client,
@@ -598,6 +633,7 @@ fn push_events(
     device: &str,
     marks: &mut HashMap<String, i64>,
     scopes: &Scopes,
+    stages: &mut Stages,
     now_ms: i64,
 ) -> Result<(u64, u64, EventId), TeamError> {
     let row = client.query_one(
@@ -639,7 +675,6 @@ fn push_events(
     let mut sent = 0;
     let mut withheld = 0;
     let mut after = mark;
-    ensure_stage(client, "events")?;
     let mut statement = store.conn.prepare(
         "SELECT id, ts_ms, source, kind, payload, prev_hash, hash FROM events
          WHERE id > ?1 ORDER BY id LIMIT ?2",
@@ -682,6 +717,7 @@ fn push_events(
             break;
         };
         let mut tx = client.transaction()?;
+        stages.ensure(&mut tx, "events")?;
         copy_in(
             &mut tx,
             "stage_events",
@@ -698,22 +734,28 @@ fn push_events(
             ],
             &buffer,
         )?;
-        let conflict = tx.query_opt(
-            "SELECT s.id FROM stage_events AS s
-             JOIN events AS e ON e.device = s.device AND e.id = s.id
-             WHERE e.hash <> s.hash ORDER BY s.id LIMIT 1",
-            &[],
-        )?;
-        if let Some(row) = conflict {
-            return Err(TeamError::Diverged {
-                device: device.to_owned(),
-                event_id: row.get(0),
-            });
-        }
-        tx.execute(
+        let inserted = tx.execute(
             "INSERT INTO events SELECT * FROM stage_events ON CONFLICT DO NOTHING",
             &[],
         )?;
+        if inserted < count {
+            // Some were there already (another push of this device got there first, or the
+            // marks were reset): they must be the same events. The staging table is analysed
+            // first, or the planner, taking it for empty, may scan `events` once per row.
+            tx.batch_execute("ANALYZE stage_events")?;
+            let conflict = tx.query_opt(
+                "SELECT s.id FROM stage_events AS s
+                 JOIN events AS e ON e.device = s.device AND e.id = s.id
+                 WHERE e.hash <> s.hash ORDER BY s.id LIMIT 1",
+                &[],
+            )?;
+            if let Some(row) = conflict {
+                return Err(TeamError::Diverged {
+                    device: device.to_owned(),
+                    event_id: row.get(0),
+                });
+            }
+        }
         tx.execute(
             "UPDATE devices SET head_id = $2, head_hash = $3, last_push_ms = $4
              WHERE device = $1 AND head_id < $2",
@@ -738,6 +780,7 @@ fn push_appended(
     device: &str,
     marks: &mut HashMap<String, i64>,
     scopes: &Scopes,
+    stages: &mut Stages,
     table: &Table,
     expr: &str,
 ) -> Result<u64, TeamError> {
@@ -757,7 +800,6 @@ fn push_appended(
         .iter()
         .position(|column| column.name == table.scope.column());
     let mut sent = 0;
-    ensure_stage(client, table.name)?;
     let mut buffer = Vec::new();
     loop {
         let upto: Option<i64> = store.conn.query_row(
@@ -787,6 +829,7 @@ fn push_appended(
         drop(rows);
         let mut tx = client.transaction()?;
         if count > 0 {
+            stages.ensure(&mut tx, table.name)?;
             copy_in(&mut tx, &stage(table.name), &pg_columns(table), &buffer)?;
             tx.execute(
                 &format!(
@@ -816,6 +859,7 @@ fn push_changed(
     device: &str,
     store_id: &str,
     scopes: &Scopes,
+    stages: &mut Stages,
     table: &Table,
     key: &[&str],
 ) -> Result<u64, TeamError> {
@@ -873,7 +917,6 @@ fn push_changed(
     if changed.is_empty() {
         return Ok(0);
     }
-    ensure_stage(client, table.name)?;
     let columns = pg_columns(table);
     let conflict_key = std::iter::once("device")
         .chain(key.iter().copied())
@@ -898,6 +941,7 @@ fn push_changed(
             copy_row(&mut buffer, cells);
         }
         let mut tx = client.transaction()?;
+        stages.ensure(&mut tx, table.name)?;
         copy_in(&mut tx, &stage(table.name), &columns, &buffer)?;
         tx.execute(&upsert, &[])?;
         tx.commit()?;
@@ -1020,14 +1064,28 @@ fn stage(table: &str) -> String {
     format!("stage_{table}")
 }
 
-/// A session-private staging table shaped like `table`, emptied at each commit: COPY fills it,
-/// one `INSERT … SELECT` moves its rows with the conflict rule of the table.
-fn ensure_stage(client: &mut postgres::Client, table: &str) -> Result<(), TeamError> {
-    client.batch_execute(&format!(
-        "CREATE TEMP TABLE IF NOT EXISTS {} (LIKE {table}) ON COMMIT DELETE ROWS",
-        stage(table)
-    ))?;
-    Ok(())
+/// Session-private staging tables shaped like their tables, emptied at each commit: COPY fills
+/// one, one `INSERT … SELECT` moves its rows with the conflict rule of the table. Made on first
+/// use in a push (making one is a catalog write), inside the batch's transaction.
+#[derive(Default)]
+struct Stages {
+    made: HashSet<&'static str>,
+}
+
+impl Stages {
+    fn ensure(
+        &mut self,
+        tx: &mut postgres::Transaction<'_>,
+        table: &'static str,
+    ) -> Result<(), TeamError> {
+        if self.made.insert(table) {
+            tx.batch_execute(&format!(
+                "CREATE TEMP TABLE IF NOT EXISTS {} (LIKE {table}) ON COMMIT DELETE ROWS",
+                stage(table)
+            ))?;
+        }
+        Ok(())
+    }
 }
 
 fn copy_in<C: AsRef<str>>(
