@@ -308,8 +308,8 @@ fn split_pgpass_line(line: &str) -> Vec<String> {
     while let Some(c) = chars.next() {
         match c {
             '\\' => {
-                if let Some(next) = chars.next() {
-                    fields.last_mut().map(|field| field.push(next));
+                if let (Some(next), Some(field)) = (chars.next(), fields.last_mut()) {
+                    field.push(next);
                 }
             }
             ':' => fields.push(String::new()),
