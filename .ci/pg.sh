@@ -14,9 +14,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 port=${PRODCODE_TEST_PG_PORT:-55432}
-dir=$PWD/target/ci-pg
-data=$dir/data
-sock=$dir/run
+
+set_dirs() {
+  dir=$1
+  data=$dir/data
+  sock=$dir/run
+}
+set_dirs "$PWD/target/ci-pg"
+if [ ! -f "$data/PG_VERSION" ] &&
+  [ -d "/tmp/prodcode-ci-pg-$(printf '%s' "$PWD" | md5sum | cut -c1-12)" ]; then
+  set_dirs "/tmp/prodcode-ci-pg-$(printf '%s' "$PWD" | md5sum | cut -c1-12)"
+fi
 role=prodcode_test
 password=prodcode-test
 
@@ -26,7 +34,8 @@ find_bin() {
 
 as_owner() {
   if [ "$(id -u)" -eq 0 ]; then
-    runuser -u postgres -- "$@"
+    # From `/`: the checkout may be a directory `postgres` cannot enter (every path is absolute).
+    (cd / && runuser -u postgres -- "$@")
   else
     "$@"
   fi
@@ -47,6 +56,13 @@ start() {
   mkdir -p "$dir" "$sock"
   if [ "$(id -u)" -eq 0 ]; then
     chown postgres "$dir" "$sock"
+    # A checkout under a directory the `postgres` user cannot enter (/root, a 0700 home) gets
+    # its cluster in the temporary directory instead, one per checkout.
+    if ! runuser -u postgres -- test -w "$sock"; then
+      set_dirs "/tmp/prodcode-ci-pg-$(printf '%s' "$PWD" | md5sum | cut -c1-12)"
+      mkdir -p "$dir" "$sock"
+      chown postgres "$dir" "$sock"
+    fi
   fi
   if [ ! -f "$data/PG_VERSION" ]; then
     local pwfile
