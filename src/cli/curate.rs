@@ -45,6 +45,10 @@ pub struct Args {
     /// Do not run `prodcode link` first
     #[arg(long)]
     pub no_link: bool,
+    /// Curate from the team store (postgres://…): every device's landed sessions of this
+    /// repository (implies --no-link: the devices linked their own commits)
+    #[arg(long, value_name = "URL")]
+    pub store: Option<String>,
     /// Show every candidate's fate: the stage that dropped it and why
     #[arg(long)]
     pub explain: bool,

@@ -43,6 +43,12 @@ fn check(path: &std::path::Path) -> Value {
         "binarySchemaVersion": SCHEMA_VERSION,
         "version": env!("CARGO_PKG_VERSION"),
     });
+    // What hook calls spooled counts as run (and what the database cannot take is a warning).
+    let waiting = crate::capture::hook::drain::settle(path);
+    if waiting > 0 {
+        warnings.push(crate::capture::hook::drain::waiting_note(path, waiting));
+    }
+    report["spooledHookEvents"] = json!(waiting);
     match Store::open(path) {
         Ok(mut store) => {
             report["schemaVersion"] = json!(store.schema_version().ok());

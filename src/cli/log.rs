@@ -21,6 +21,12 @@ pub struct Args {
     /// Print JSON (see docs/cli.md)
     #[arg(long)]
     pub json: bool,
+    /// Read the team store (postgres://…): the interactions of every device in this repository
+    #[arg(long, value_name = "URL")]
+    pub store: Option<String>,
+    /// With --store: a directory in the repository [default: the current directory]
+    #[arg(long, value_name = "DIR", requires = "store")]
+    pub repo: Option<std::path::PathBuf>,
 }
 
 impl Default for Args {
@@ -29,6 +35,8 @@ impl Default for Args {
             limit: 20,
             landed: false,
             json: false,
+            store: None,
+            repo: None,
         }
     }
 }

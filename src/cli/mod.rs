@@ -18,6 +18,7 @@ mod log;
 mod mcp;
 mod report;
 mod stats;
+mod sync;
 mod tool;
 pub mod toolbox;
 mod verify;
@@ -84,6 +85,8 @@ pub enum Command {
     Tool(tool::Args),
     /// Check the hash chain of the event log; report the first tampered or missing event
     Verify(verify::Args),
+    /// Push the provenance log to the team store (PostgreSQL) so curation sees the whole team
+    Sync(sync::Args),
     /// Check the installation: database path, schema version, writability, repositories seen
     Doctor(doctor::Args),
     /// Turn landed single-turn interactions into benchmark tasks with stable fail-to-pass tests
@@ -167,13 +170,33 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Install(args) => install::run(args),
         Command::Import(args) => import::run(&db_path(db)?, args),
         Command::Link(args) => link::run(&db_path(db)?, args),
-        Command::Log(args) => log::run(&db_path(db)?, args),
+        Command::Log(args) => match &args.store {
+            Some(url) => {
+                let cache = team_cache(url, args.repo.as_deref())?;
+                log::run(&cache, args)
+            }
+            None => log::run(&db_path(db)?, args),
+        },
         Command::Blame(args) => blame::run(&db_path(db)?, args),
-        Command::Stats(args) => stats::run(&db_path(db)?, args),
+        Command::Stats(args) => match &args.store {
+            Some(url) => {
+                let cache = team_cache(url, args.repo.as_deref())?;
+                stats::run(&cache, args)
+            }
+            None => stats::run(&db_path(db)?, args),
+        },
         Command::Export(args) => export::run(db, args),
-        Command::Verify(args) => verify::run(&db_path(db)?, args),
+        Command::Verify(args) => verify::run(db, args),
+        Command::Sync(args) => sync::run(&db_path(db)?, args),
         Command::Doctor(args) => doctor::run(db_path(db), args),
-        Command::Curate(args) => curate::run(&db_path(db)?, args),
+        Command::Curate(mut args) => match args.store.clone() {
+            Some(url) => {
+                let cache = team_cache(&url, args.repo.as_deref())?;
+                args.no_link = true;
+                curate::run(&cache, args)
+            }
+            None => curate::run(&db_path(db)?, args),
+        },
         Command::Eval(args) => eval::run(db, args),
         Command::Report(args) => report::run(args),
         Command::Demo(args) => demo::run(db, args),
@@ -188,6 +211,56 @@ fn db_path(db: Option<PathBuf>) -> anyhow::Result<PathBuf> {
         Some(path) => Ok(path),
         None => crate::store::default_path().context("no database path"),
     }
+}
+
+/// `--store URL` on a read command: the team store's rows of the repository around `dir` (the
+/// current directory by default), pulled from every device into a private SQLite file under the
+/// cache directory, which the command then reads as it reads a local store. The file is built
+/// beside its final name and renamed over it, so two reads at once never see half of one.
+fn team_cache(url: &str, dir: Option<&std::path::Path>) -> anyhow::Result<PathBuf> {
+    use crate::store::team::{self, RepoIdentity, StoreUrl};
+    let url = StoreUrl::parse(url)?;
+    let dir = match dir {
+        Some(dir) => dir.to_path_buf(),
+        None => std::env::current_dir().context("cannot read the current directory")?,
+    };
+    let repo = crate::git::Repo::open(&dir)?;
+    let (root_commit, remote_url) = repo.identity();
+    let identity = RepoIdentity {
+        root_commit,
+        remote_url: remote_url.map(|url| team::normalise_remote_url(&url)),
+    };
+    let root = repo.root().to_string_lossy().into_owned();
+    drop(repo);
+    let cache_dir = crate::curate::cache_dir()
+        .context("no cache directory for the team store's rows: set PRODCODE_CACHE_DIR or HOME")?
+        .join("team");
+    std::fs::create_dir_all(&cache_dir)
+        .with_context(|| format!("cannot create {}", cache_dir.display()))?;
+    // Prompts are private data: the directory is the owner's only.
+    use std::os::unix::fs::PermissionsExt;
+    let _ = std::fs::set_permissions(&cache_dir, std::fs::Permissions::from_mode(0o700));
+    let key = crate::model::hex(
+        ring::digest::digest(
+            &ring::digest::SHA256,
+            format!("{}\n{root}", url.shown()).as_bytes(),
+        )
+        .as_ref(),
+    );
+    let path = cache_dir.join(format!("{}.db", &key[..16]));
+    let building = cache_dir.join(format!("{}.{}.building.db", &key[..16], std::process::id()));
+    let mut client = url.connect()?;
+    let pulled = crate::store::team::pull_repository(&mut client, &identity, &root, &building)
+        .with_context(|| format!("cannot read {} from {}", root, url.shown()));
+    if let Err(error) = pulled {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", building.display()));
+        }
+        return Err(error);
+    }
+    std::fs::rename(&building, &path)
+        .with_context(|| format!("cannot replace {}", path.display()))?;
+    Ok(path)
 }
 
 /// Milliseconds since the epoch as RFC 3339 UTC, for human and JSON output.

@@ -27,6 +27,10 @@ pub struct Args {
     /// Print JSON (see docs/cli.md)
     #[arg(long)]
     pub json: bool,
+    /// Read the team store (postgres://…): every device's commits and interactions of this
+    /// repository, known by its root commit or remote URL
+    #[arg(long, value_name = "URL")]
+    pub store: Option<String>,
 }
 
 /// The commits a report covers, with their attributed lines.

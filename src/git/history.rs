@@ -203,6 +203,34 @@ impl Repo {
         Some((full_name, commit.id.to_string()))
     }
 
+    /// How clones of this repository on other machines recognise it (issue 17): the root
+    /// commit reached by first parents from the main branch's tip (else from HEAD), and the
+    /// `origin` remote's URL as configured (credentials included: callers normalise it).
+    /// Either is `None` when the repository has no such thing (an unborn branch, no remote).
+    pub fn identity(&self) -> (Option<String>, Option<String>) {
+        let tip = self
+            .main_branch(None)
+            .map(|(_, sha)| sha)
+            .or_else(|| self.repo.head_id().ok().map(|id| id.to_string()));
+        let root_commit = tip.and_then(|tip| {
+            let mut id = gix::ObjectId::from_hex(tip.as_bytes()).ok()?;
+            loop {
+                let commit = self.repo.find_commit(id).ok()?;
+                match commit.parent_ids().next() {
+                    Some(parent) => id = parent.detach(),
+                    None => return Some(id.to_string()),
+                }
+            }
+        });
+        let remote_url = self
+            .repo
+            .config_snapshot()
+            .string("remote.origin.url")
+            .map(|url| url.to_string())
+            .filter(|url| !url.is_empty());
+        (root_commit, remote_url)
+    }
+
     /// The operation git is in the middle of, by the name `git status` gives it: `rebase`,
     /// `merge`, `cherry-pick`, `revert` or `am`. Commits made meanwhile (a rebase's intermediate
     /// squash, a pick that `--abort` throws away) are not yet anyone's finished work. A bisect

@@ -130,20 +130,54 @@ fn check_event(
     ) else {
         return problem(id, ProblemKind::Tampered);
     };
-    if event_hash(prev_hash, id, ts_ms, source, kind, payload) != hash {
+    Ok(check_fields(
+        id,
+        ts_ms,
+        source,
+        kind,
+        Some(payload),
+        prev_hash,
+        hash,
+        previous,
+    ))
+}
+
+/// Checks one event's fields against the event before it. A `payload` of `None` (withheld by
+/// the device that pushed it to a team store) cannot be hashed: only its link is checked.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn check_fields(
+    id: EventId,
+    ts_ms: i64,
+    source: &str,
+    kind: &str,
+    payload: Option<&str>,
+    prev_hash: &str,
+    hash: &str,
+    previous: &Head,
+) -> Result<Head, ChainProblem> {
+    let problem = |event_id, kind| Err(ChainProblem { event_id, kind });
+    if id <= previous.id {
+        return problem(id, ProblemKind::Tampered);
+    }
+    if id != previous.id + 1 {
+        return problem(previous.id + 1, ProblemKind::Missing);
+    }
+    if let Some(payload) = payload
+        && event_hash(prev_hash, id, ts_ms, source, kind, payload) != hash
+    {
         return problem(id, ProblemKind::Tampered);
     }
     if prev_hash != previous.hash {
         return problem(id, ProblemKind::BrokenLink);
     }
-    Ok(Ok(Head {
+    Ok(Head {
         id,
         hash: hash.to_owned(),
-    }))
+    })
 }
 
 /// Compares the last intact event with the recorded head, once every row checked out.
-fn check_end(last: &Head, head: &Head) -> Option<ChainProblem> {
+pub(super) fn check_end(last: &Head, head: &Head) -> Option<ChainProblem> {
     let (event_id, kind) = if last.id < head.id {
         // Events were removed from the end of the log.
         (last.id + 1, ProblemKind::Missing)

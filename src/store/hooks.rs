@@ -188,20 +188,26 @@ impl Writer<'_> {
     /// provenance snapshot saved by a later event (an editor's save, another hook), or a later
     /// event of the language server naming the document's `uri` (an editor's change). The
     /// evidence that a change seen by a bracket left open may not be the agent's alone.
+    ///
+    /// "Since" is after the event `since` in the log, or later than `since_ms`: a hook's event is
+    /// recorded by the drainer moments after it arrived, so an editor's change the daemon
+    /// recorded meanwhile can sit before it in the log although it came after.
     pub fn file_touched_since(
         &mut self,
         path: &str,
         uri: &str,
         since: EventId,
+        since_ms: i64,
     ) -> Result<bool, StoreError> {
         Ok(self
             .tx
             .prepare_cached(
-                "SELECT EXISTS (SELECT 1 FROM provenance_snapshots WHERE path = ?1 AND event_id > ?3)
-                     OR EXISTS (SELECT 1 FROM events WHERE id > ?3 AND source = 'lsp'
-                                AND instr(payload, ?2) > 0)",
+                "SELECT EXISTS (SELECT 1 FROM provenance_snapshots WHERE path = ?1
+                                AND event_id != ?3 AND (event_id > ?3 OR ts_ms > ?4))
+                     OR EXISTS (SELECT 1 FROM events WHERE source = 'lsp'
+                                AND (id > ?3 OR ts_ms > ?4) AND instr(payload, ?2) > 0)",
             )?
-            .query_row(params![path, uri, since], |row| row.get(0))?)
+            .query_row(params![path, uri, since, since_ms], |row| row.get(0))?)
     }
 
     /// Creates or refreshes the session row: fills what was unknown (never overwrites a known

@@ -40,6 +40,7 @@ mod queries;
 mod reports;
 mod runs;
 mod schema;
+pub mod team;
 mod tool_calls;
 mod writes;
 

@@ -336,6 +336,34 @@ pub(super) const MIGRATIONS: &[&str] = &[
     ALTER TABLE blobs ADD COLUMN base TEXT REFERENCES blobs (hash);
     ALTER TABLE blobs ADD COLUMN depth INTEGER NOT NULL DEFAULT 0;
     ",
+    // 10: the team store (issue 17): this store's device id, the digest of every updated-in-place
+    // row as last pushed to each team store, and how each repository is known across machines.
+    // Nothing on the capture path writes these; `prodcode sync` does.
+    "
+    CREATE TABLE sync_device (
+        singleton  INTEGER PRIMARY KEY CHECK (singleton = 0),
+        device     TEXT NOT NULL,
+        created_ms INTEGER NOT NULL
+    );
+    INSERT INTO sync_device (singleton, device, created_ms)
+    VALUES (0, lower(hex(randomblob(16))),
+            CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER));
+
+    CREATE TABLE sync_pushed (
+        store_id TEXT NOT NULL,
+        tbl      TEXT NOT NULL,
+        key      TEXT NOT NULL,
+        digest   INTEGER NOT NULL,
+        PRIMARY KEY (store_id, tbl, key)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE repository_identity (
+        repo_id     INTEGER PRIMARY KEY REFERENCES repositories (id),
+        root_commit TEXT,
+        remote_url  TEXT,
+        checked_ms  INTEGER NOT NULL
+    );
+    ",
 ];
 
 pub(super) fn user_version(conn: &Connection) -> rusqlite::Result<u32> {

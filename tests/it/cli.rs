@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::support::{Workspace, ai_lines, bin, change, open};
 
-const COMMANDS: [&str; 19] = [
+const COMMANDS: [&str; 20] = [
     "lsp",
     "hook",
     "install",
@@ -14,6 +14,7 @@ const COMMANDS: [&str; 19] = [
     "log",
     "blame",
     "verify",
+    "sync",
     "doctor",
     "demo",
     "mcp",

@@ -204,6 +204,7 @@ fn read_commands_work_on_a_read_only_store_and_change_nothing() {
     let file = ws.path("hello.txt");
     claude.write(&file, "hello\n");
     claude.stop();
+    crate::support::drain_hooks_and_wait(&ws.db);
     set_mode(&ws.db, 0o640);
     let before = fingerprint(&ws.db);
     let db = ws.db.to_string_lossy().into_owned();

@@ -1291,25 +1291,6 @@ fn twenty_agent_edits_of_a_large_file_grow_the_store_by_at_most_three_copies() {
     assert!(stdout.contains(target.as_str()), "{stdout}");
 }
 
-/// The processes running `prodcode hook --drain` for the database at `db`.
-#[cfg(target_os = "linux")]
-fn drainers(db: &Path) -> Vec<i32> {
-    let db = db.to_string_lossy().into_owned();
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter_map(|entry| {
-            let pid: i32 = entry.file_name().to_str()?.parse().ok()?;
-            let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
-            let args: Vec<String> = cmdline
-                .split(|byte| *byte == 0)
-                .map(|arg| String::from_utf8_lossy(arg).into_owned())
-                .collect();
-            (args.iter().any(|arg| arg == "--drain") && args.contains(&db)).then_some(pid)
-        })
-        .collect()
-}
-
 /// The agent never waits for the database: calls return while another process holds its write
 /// lock, their entries wait in the spool, a drainer killed while it waits loses nothing, and the
 /// next report records everything in receipt order, exactly once.
@@ -1336,7 +1317,7 @@ fn hook_calls_spool_and_a_killed_drainer_loses_nothing() {
         "19 calls took {elapsed:?}: they waited for the lock"
     );
     assert_eq!(spool_entries(&ws.db).len(), 19);
-    let running = drainers(&ws.db);
+    let running = crate::support::drainers(&ws.db);
     assert!(!running.is_empty(), "a drainer was started");
     for pid in running {
         // SAFETY: kill(2) on a pid just read from /proc; no memory is involved.

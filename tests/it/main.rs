@@ -25,6 +25,7 @@ mod neovim;
 mod privacy;
 mod reports;
 mod support;
+mod team;
 mod tidy;
 mod tools;
 mod vscode;

@@ -325,6 +325,36 @@ pub fn drain_hooks(db: &Path) -> Output {
         .unwrap()
 }
 
+/// The processes running `prodcode hook --drain` for the database at `db`.
+#[cfg(target_os = "linux")]
+pub fn drainers(db: &Path) -> Vec<i32> {
+    let db = db.to_string_lossy().into_owned();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|entry| {
+            let pid: i32 = entry.file_name().to_str()?.parse().ok()?;
+            let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
+            let args: Vec<String> = cmdline
+                .split(|byte| *byte == 0)
+                .map(|arg| String::from_utf8_lossy(arg).into_owned())
+                .collect();
+            (args.iter().any(|arg| arg == "--drain") && args.contains(&db)).then_some(pid)
+        })
+        .collect()
+}
+
+/// [`drain_hooks`], then waits (up to 10 s) for background drainers to exit, so that nothing
+/// writes the database file afterwards (a drainer lets it go, checkpointing, once idle).
+pub fn drain_hooks_and_wait(db: &Path) {
+    drain_hooks(db);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    #[cfg(target_os = "linux")]
+    while !drainers(db).is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 /// Runs `prodcode hook <agent>` in `cwd` with `payload` on stdin, and checks what every call
 /// must do whatever happens: exit 0, the agent's harmless reply, nothing on stderr.
 pub fn run_hook(db: &Path, cwd: &Path, agent: &str, payload: &str) -> Output {
@@ -393,9 +423,14 @@ impl Claude {
 
     /// SessionStart and one prompt of the test's choosing.
     pub fn start_with_prompt(ws: &Workspace, session: &str, prompt: &str) -> Claude {
+        Claude::start_in_with_prompt(&ws.db, &ws.root, session, prompt)
+    }
+
+    /// SessionStart and one prompt of the test's choosing, in any database and directory.
+    pub fn start_in_with_prompt(db: &Path, cwd: &Path, session: &str, prompt: &str) -> Claude {
         let claude = Claude {
-            db: ws.db.clone(),
-            cwd: ws.root.clone(),
+            db: db.to_owned(),
+            cwd: cwd.to_owned(),
             session: session.to_owned(),
             tool_calls: 0,
         };

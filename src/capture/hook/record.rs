@@ -139,7 +139,7 @@ struct Step<'w, 'a, 'o> {
     repos: HashMap<String, RepoId>,
     /// While closing a bracket left open: the event that opened it. Anything else that touched
     /// a file since (an editor, another hook) makes the change there `untracked`.
-    late: Option<EventId>,
+    late: Option<(EventId, i64)>,
 }
 
 impl Step<'_, '_, '_> {
@@ -291,7 +291,7 @@ impl Step<'_, '_, '_> {
                 tool_use_id: bracket.tool_use_id.clone(),
                 target,
             };
-            self.late = Some(bracket.open_event_id);
+            self.late = Some((bracket.open_event_id, bracket.opened_ms));
             let result = match (&left.file, &left.scan) {
                 (Some(file), _) => match file.content.text() {
                     Some(after) => {
@@ -429,11 +429,11 @@ impl Step<'_, '_, '_> {
         // Another interaction's open bracket on the file contests every change seen now.
         let mut gap = self.gap_origin(&file.path, Some(interaction))?;
         // So does, for a bracket left open, anything else that touched the file meanwhile.
-        if let Some(since) = self.late
+        if let Some((since, since_ms)) = self.late
             && matches!(gap, Origin::Human)
             && self
                 .writer
-                .file_touched_since(&file.path, &file_uri(&file.path), since)?
+                .file_touched_since(&file.path, &file_uri(&file.path), since, since_ms)?
         {
             gap = Origin::Unknown;
         }
