@@ -142,11 +142,15 @@ pub fn drain(db: &Path, linger: Duration) -> Drained {
         match try_lock(db) {
             Lock::Held => break,
             Lock::Acquired(lock) => {
-                drained.recorded += drain_locked(db, linger);
+                let round = drain_locked(db, linger);
                 drop(lock);
+                drained.recorded += round.recorded;
+                if round.gave_up {
+                    break; // the next hook or reader tries again
+                }
             }
             Lock::Unavailable => {
-                drained.recorded += drain_locked(db, linger);
+                drained.recorded += drain_locked(db, linger).recorded;
                 break;
             }
         }
@@ -154,9 +158,6 @@ pub fn drain(db: &Path, linger: Duration) -> Drained {
         // nobody: look once more now that it is free.
         if Spool::for_db(db).waiting(super::now_ms()) == 0 {
             break;
-        }
-        if drained.recorded == 0 {
-            break; // nothing could be recorded: the next hook or reader tries again
         }
     }
     drained.waiting = Spool::for_db(db).waiting(super::now_ms());
@@ -181,12 +182,20 @@ pub fn settle_counted(db: &Path) -> Drained {
     loop {
         match try_lock(db) {
             Lock::Acquired(lock) => {
-                drained.recorded += drain_locked(db, Duration::ZERO);
+                let round = drain_locked(db, Duration::ZERO);
                 drop(lock);
-                break;
+                drained.recorded += round.recorded;
+                // An entry a hook wrote while this process held the lock started no drainer:
+                // look again now that the lock is free.
+                if round.gave_up
+                    || spool.waiting(super::now_ms()) == 0
+                    || Instant::now() >= deadline
+                {
+                    break;
+                }
             }
             Lock::Unavailable => {
-                drained.recorded += drain_locked(db, Duration::ZERO);
+                drained.recorded += drain_locked(db, Duration::ZERO).recorded;
                 break;
             }
             Lock::Held => {
@@ -211,23 +220,34 @@ pub fn waiting_note(db: &Path, waiting: usize) -> String {
     )
 }
 
-/// Records what waits, polling for more until nothing came for `linger`; the number recorded.
-fn drain_locked(db: &Path, linger: Duration) -> usize {
+/// One drainer's round.
+struct Round {
+    recorded: usize,
+    /// It stopped on a failure (the database cannot be opened or refuses), not for lack of
+    /// entries.
+    gave_up: bool,
+}
+
+/// Records what waits, polling for more until nothing came for `linger`.
+fn drain_locked(db: &Path, linger: Duration) -> Round {
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drain_loop(db, linger)));
     match outcome {
-        Ok(recorded) => recorded,
+        Ok(round) => round,
         Err(_) => {
             let _ = spool::log(
                 Some(db),
                 "drain",
                 "internal error while recording the spool; its entries stay for the next drain",
             );
-            0
+            Round {
+                recorded: 0,
+                gave_up: true,
+            }
         }
     }
 }
 
-fn drain_loop(db: &Path, linger: Duration) -> usize {
+fn drain_loop(db: &Path, linger: Duration) -> Round {
     let spool = Spool::for_db(db);
     let mut store: Option<Store> = None;
     let mut recorded = 0;
@@ -240,7 +260,10 @@ fn drain_loop(db: &Path, linger: Duration) -> usize {
             // burst), and only the lock is held while waiting.
             store = None;
             if idle_since.elapsed() >= linger {
-                return recorded;
+                return Round {
+                    recorded,
+                    gave_up: false,
+                };
             }
             std::thread::sleep(POLL);
             continue;
@@ -257,12 +280,18 @@ fn drain_loop(db: &Path, linger: Duration) -> usize {
                             pending.len()
                         ),
                     );
-                    return recorded;
+                    return Round {
+                        recorded,
+                        gave_up: true,
+                    };
                 }
             }
         }
         let Some(store) = store.as_mut() else {
-            return recorded;
+            return Round {
+                recorded,
+                gave_up: true,
+            };
         };
         match super::ingest(store, &spool, &pending, None, now_ms) {
             Ok(count) => {
@@ -280,7 +309,10 @@ fn drain_loop(db: &Path, linger: Duration) -> usize {
                     continue;
                 }
                 if !failure.busy || idle_since.elapsed() >= linger.max(DRAIN_BUSY_TIMEOUT) {
-                    return recorded;
+                    return Round {
+                        recorded,
+                        gave_up: true,
+                    };
                 }
                 std::thread::sleep(POLL * 10);
             }

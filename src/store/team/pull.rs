@@ -167,146 +167,74 @@ pub fn pull_repository(
             owner.get(&row.get::<_, String>(1)) == Some(&row.get::<_, String>(0))
         };
 
-        let mut insert = local.prepare(
-            "INSERT OR IGNORE INTO prompts (interaction_id, turn, text, ts_ms, event_id)
-             VALUES (?1, ?2, ?3, ?4, 0)",
-        )?;
-        for row in query(
-            &mut tx,
-            "SELECT x.device, x.interaction_id, x.turn, x.text, x.ts_ms FROM prompts AS x
-             JOIN pull_interactions AS w ON w.device = x.device AND w.id = x.interaction_id
-             WHERE x.text IS NOT NULL ORDER BY x.device, x.interaction_id, x.turn",
-        )? {
-            if owned(&row) {
-                insert.execute(params![
-                    row.get::<_, String>(1),
-                    row.get::<_, i64>(2),
-                    row.get::<_, String>(3),
-                    row.get::<_, i64>(4)
-                ])?;
-            }
-        }
-        let mut insert = local.prepare(
-            "INSERT OR IGNORE INTO prompt_redactions (interaction_id, turn, kind, count)
-             VALUES (?1, ?2, ?3, ?4)",
-        )?;
-        for row in query(
-            &mut tx,
-            "SELECT x.device, x.interaction_id, x.turn, x.kind, x.count
-             FROM prompt_redactions AS x
-             JOIN pull_interactions AS w ON w.device = x.device AND w.id = x.interaction_id",
-        )? {
-            if owned(&row) {
-                insert.execute(params![
-                    row.get::<_, String>(1),
-                    row.get::<_, i64>(2),
-                    row.get::<_, String>(3),
-                    row.get::<_, i64>(4)
-                ])?;
-            }
-        }
-        let mut insert = local.prepare(
-            "INSERT OR IGNORE INTO hook_sessions (interaction_id, agent, session_id, model,
-                 agent_version, transcript_path, cwd, first_ms, last_ms, closed_ms, close_reason,
-                 first_event_id, last_event_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 0, 0)",
-        )?;
-        for row in query(
-            &mut tx,
-            "SELECT x.device, x.interaction_id, x.agent, x.session_id, x.model, x.agent_version,
-                 x.transcript_path, x.cwd, x.first_ms, x.last_ms, x.closed_ms, x.close_reason
-             FROM hook_sessions AS x
-             JOIN pull_interactions AS w ON w.device = x.device AND w.id = x.interaction_id",
-        )? {
-            if owned(&row) {
-                insert.execute(params![
-                    row.get::<_, String>(1),
-                    row.get::<_, String>(2),
-                    row.get::<_, String>(3),
-                    row.get::<_, Option<String>>(4),
-                    row.get::<_, Option<String>>(5),
-                    row.get::<_, Option<String>>(6),
-                    row.get::<_, Option<String>>(7),
-                    row.get::<_, i64>(8),
-                    row.get::<_, i64>(9),
-                    row.get::<_, Option<i64>>(10),
-                    row.get::<_, Option<String>>(11),
-                ])?;
-            }
-        }
-        let mut insert = local.prepare(
-            "INSERT INTO ai_edits (interaction_id, path, repo_id, rel_path, kind, lines_added,
-                 detail, ts_ms, event_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0)",
-        )?;
-        for row in query(
-            &mut tx,
-            "SELECT x.device, x.interaction_id, x.path, (p.device IS NOT NULL), x.rel_path,
-                 x.kind, x.lines_added, x.detail, x.ts_ms
-             FROM ai_edits AS x
-             JOIN pull_interactions AS w ON w.device = x.device AND w.id = x.interaction_id
-             LEFT JOIN pull_repos AS p ON p.device = x.device AND p.id = x.repo_id
-             ORDER BY x.ts_ms, x.device, x.id",
-        )? {
-            if owned(&row) {
-                insert.execute(params![
-                    row.get::<_, String>(1),
-                    row.get::<_, String>(2),
-                    row.get::<_, bool>(3).then_some(1i64),
-                    row.get::<_, Option<String>>(4),
-                    row.get::<_, String>(5),
-                    row.get::<_, i64>(6),
-                    row.get::<_, Option<String>>(7),
-                    row.get::<_, i64>(8),
-                ])?;
-            }
-        }
-        let mut insert = local.prepare(
-            "INSERT OR IGNORE INTO line_tally (interaction_id, path, added, modified, deleted)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?;
-        for row in query(
-            &mut tx,
-            "SELECT x.device, x.interaction_id, x.path, x.added, x.modified, x.deleted
-             FROM line_tally AS x
-             JOIN pull_interactions AS w ON w.device = x.device AND w.id = x.interaction_id",
-        )? {
-            if owned(&row) {
-                insert.execute(params![
-                    row.get::<_, String>(1),
-                    row.get::<_, String>(2),
-                    row.get::<_, i64>(3),
-                    row.get::<_, i64>(4),
-                    row.get::<_, i64>(5),
-                ])?;
-            }
-        }
-        let mut insert = local.prepare(
-            "INSERT INTO tool_calls (tool, arguments, duration_ms, outcome, interaction_id,
-                 ts_ms, front, client, workspace, error)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        )?;
-        for row in query(
-            &mut tx,
-            "SELECT x.device, x.interaction_id, x.tool, x.arguments, x.duration_ms, x.outcome,
-                 x.ts_ms, x.front, x.client, x.workspace, x.error
-             FROM tool_calls AS x
-             JOIN pull_interactions AS w ON w.device = x.device AND w.id = x.interaction_id
-             ORDER BY x.ts_ms, x.device, x.id",
-        )? {
-            if owned(&row) {
-                insert.execute(params![
-                    row.get::<_, String>(2),
-                    row.get::<_, Option<String>>(3),
-                    row.get::<_, Option<i64>>(4),
-                    row.get::<_, Option<String>>(5),
-                    row.get::<_, String>(1),
-                    row.get::<_, i64>(6),
-                    row.get::<_, Option<String>>(7),
-                    row.get::<_, Option<String>>(8),
-                    row.get::<_, Option<String>>(9),
-                    row.get::<_, Option<String>>(10),
-                ])?;
+        // The rows of the interactions kept, each from the device that owns the interaction:
+        // `(select, insert)`, the select's columns after `device` bound in order.
+        let copies = [
+            (
+                "SELECT x.device, x.interaction_id, x.turn, x.text, x.ts_ms FROM prompts AS x
+                 JOIN pull_interactions AS w ON w.device = x.device AND w.id = x.interaction_id
+                 WHERE x.text IS NOT NULL ORDER BY x.device, x.interaction_id, x.turn",
+                "INSERT OR IGNORE INTO prompts (interaction_id, turn, text, ts_ms, event_id)
+                 VALUES (?1, ?2, ?3, ?4, 0)",
+            ),
+            (
+                "SELECT x.device, x.interaction_id, x.turn, x.kind, x.count
+                 FROM prompt_redactions AS x
+                 JOIN pull_interactions AS w ON w.device = x.device AND w.id = x.interaction_id",
+                "INSERT OR IGNORE INTO prompt_redactions (interaction_id, turn, kind, count)
+                 VALUES (?1, ?2, ?3, ?4)",
+            ),
+            (
+                "SELECT x.device, x.interaction_id, x.agent, x.session_id, x.model,
+                     x.agent_version, x.transcript_path, x.cwd, x.first_ms, x.last_ms,
+                     x.closed_ms, x.close_reason
+                 FROM hook_sessions AS x
+                 JOIN pull_interactions AS w ON w.device = x.device AND w.id = x.interaction_id",
+                "INSERT OR IGNORE INTO hook_sessions (interaction_id, agent, session_id, model,
+                     agent_version, transcript_path, cwd, first_ms, last_ms, closed_ms,
+                     close_reason, first_event_id, last_event_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 0, 0)",
+            ),
+            (
+                // The one repository read is the cache's repository 1.
+                "SELECT x.device, x.interaction_id, x.path,
+                     CASE WHEN p.device IS NOT NULL THEN 1::int8 END, x.rel_path, x.kind,
+                     x.lines_added, x.detail, x.ts_ms
+                 FROM ai_edits AS x
+                 JOIN pull_interactions AS w ON w.device = x.device AND w.id = x.interaction_id
+                 LEFT JOIN pull_repos AS p ON p.device = x.device AND p.id = x.repo_id
+                 ORDER BY x.ts_ms, x.device, x.id",
+                "INSERT INTO ai_edits (interaction_id, path, repo_id, rel_path, kind, lines_added,
+                     detail, ts_ms, event_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0)",
+            ),
+            (
+                "SELECT x.device, x.interaction_id, x.path, x.added, x.modified, x.deleted
+                 FROM line_tally AS x
+                 JOIN pull_interactions AS w ON w.device = x.device AND w.id = x.interaction_id",
+                "INSERT OR IGNORE INTO line_tally (interaction_id, path, added, modified, deleted)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            ),
+            (
+                "SELECT x.device, x.interaction_id, x.tool, x.arguments, x.duration_ms,
+                     x.outcome, x.ts_ms, x.front, x.client, x.workspace, x.error
+                 FROM tool_calls AS x
+                 JOIN pull_interactions AS w ON w.device = x.device AND w.id = x.interaction_id
+                 ORDER BY x.ts_ms, x.device, x.id",
+                "INSERT INTO tool_calls (interaction_id, tool, arguments, duration_ms, outcome,
+                     ts_ms, front, client, workspace, error)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            ),
+        ];
+        for (select, insert) in copies {
+            let mut insert = local.prepare(insert)?;
+            for row in query(&mut tx, select)? {
+                if owned(&row) {
+                    let values = (1..row.len())
+                        .map(|index| sqlite_value(&row, index))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    insert.execute(rusqlite::params_from_iter(values))?;
+                }
             }
         }
 
@@ -506,6 +434,34 @@ fn pull_commits(
         ])?;
     }
     Ok(by_sha.len() as u64)
+}
+
+/// Column `index` of a team-store row as the SQLite value it is copied as.
+fn sqlite_value(
+    row: &postgres::Row,
+    index: usize,
+) -> Result<rusqlite::types::Value, super::super::StoreError> {
+    use postgres::types::Type;
+    use rusqlite::types::Value;
+    let column = &row.columns()[index];
+    let value = match *column.type_() {
+        Type::INT8 => row.get::<_, Option<i64>>(index).map(Value::Integer),
+        Type::INT4 => row
+            .get::<_, Option<i32>>(index)
+            .map(|n| Value::Integer(n.into())),
+        Type::BOOL => row
+            .get::<_, Option<bool>>(index)
+            .map(|b| Value::Integer(b.into())),
+        Type::TEXT | Type::VARCHAR => row.get::<_, Option<String>>(index).map(Value::Text),
+        Type::BYTEA => row.get::<_, Option<Vec<u8>>>(index).map(Value::Blob),
+        ref other => {
+            return Err(super::super::StoreError::Corrupt(format!(
+                "the team store's column {} has type {other}, which the cache does not copy",
+                column.name()
+            )));
+        }
+    };
+    Ok(value.unwrap_or(Value::Null))
 }
 
 /// A query on the team store inside the local write, whose error type is the local store's.
