@@ -441,6 +441,19 @@ impl Store {
     }
 }
 
+/// What every part of one push shares: the server, the settings, this device, and the marks
+/// and staging tables it moves along.
+struct Push<'a> {
+    client: &'a mut postgres::Client,
+    options: &'a PushOptions,
+    device: &'a str,
+    /// The server database's id (what `sync_pushed` is keyed by).
+    store_id: &'a str,
+    scopes: &'a Scopes,
+    marks: HashMap<String, i64>,
+    stages: Stages,
+}
+
 /// Pushes everything the server lacks; see the module docs.
 pub fn push(
     store: &mut Store,
@@ -462,8 +475,7 @@ pub fn push(
             &[&device, &now_ms],
         )?;
     }
-    let mut stages = Stages::default();
-    let mut marks: HashMap<String, i64> = client
+    let marks: HashMap<String, i64> = client
         .query(
             "SELECT tbl, mark FROM sync_marks WHERE device = $1",
             &[&device],
@@ -472,41 +484,21 @@ pub fn push(
         .map(|row| (row.get(0), row.get(1)))
         .collect();
     let scopes = Scopes::load(store, &options.ignored_repos)?;
-    let (events, withheld, head_id) = push_events(
-        store,
+    let mut push = Push {
         client,
         options,
-        &device,
-        &mut marks,
-        &scopes,
-        &mut stages,
-        now_ms,
-    )?;
+        device: &device,
+        store_id: &store_id,
+        scopes: &scopes,
+        marks,
+        stages: Stages::default(),
+    };
+    let (events, withheld, head_id) = push_events(&mut push, store, now_ms)?;
     let mut tables = Vec::new();
     for table in TABLES {
         let rows = match table.tracking {
-            Tracking::After(expr) => push_appended(
-                store,
-                client,
-                options,
-                &device,
-                &mut marks,
-                &scopes,
-                &mut stages,
-                table,
-                expr,
-            )?,
-            Tracking::Compare(key) => push_changed(
-                store,
-                client,
-                options,
-                &device,
-                &store_id,
-                &scopes,
-                &mut stages,
-                table,
-                key,
-            )?,
+            Tracking::After(expr) => push_appended(&mut push, store, table, expr)?,
+            Tracking::Compare(key) => push_changed(&mut push, store, table, key)?,
         };
         if rows > 0 {
             tables.push(TableCount {
@@ -625,17 +617,13 @@ impl Scope {
 }
 
 /// The event log, in id order, after the server's mark for this device.
-#[allow(clippy::too_many_arguments)]
 fn push_events(
+    push: &mut Push<'_>,
     store: &Store,
-    client: &mut postgres::Client,
-    options: &PushOptions,
-    device: &str,
-    marks: &mut HashMap<String, i64>,
-    scopes: &Scopes,
-    stages: &mut Stages,
     now_ms: i64,
 ) -> Result<(u64, u64, EventId), TeamError> {
+    let (client, options, device) = (&mut *push.client, push.options, push.device);
+    let (marks, scopes, stages) = (&mut push.marks, push.scopes, &mut push.stages);
     let row = client.query_one(
         "SELECT head_id, head_hash FROM devices WHERE device = $1",
         &[&device],
@@ -772,18 +760,14 @@ fn push_events(
 
 /// An append-only table after its mark, in batches of whole mark values (all rows of one
 /// commit go in one batch).
-#[allow(clippy::too_many_arguments)]
 fn push_appended(
+    push: &mut Push<'_>,
     store: &Store,
-    client: &mut postgres::Client,
-    options: &PushOptions,
-    device: &str,
-    marks: &mut HashMap<String, i64>,
-    scopes: &Scopes,
-    stages: &mut Stages,
     table: &Table,
     expr: &str,
 ) -> Result<u64, TeamError> {
+    let (client, options, device) = (&mut *push.client, push.options, push.device);
+    let (marks, scopes, stages) = (&mut push.marks, push.scopes, &mut push.stages);
     let mut after = marks.get(table.name).copied().unwrap_or(0);
     let select = format!(
         "SELECT {expr}, {} FROM {} WHERE {expr} > ?1 AND {expr} <= ?2 ORDER BY {expr}",
@@ -851,18 +835,14 @@ fn push_appended(
 
 /// A table updated in place: the rows whose digest differs from the one recorded when they were
 /// last pushed to this team store.
-#[allow(clippy::too_many_arguments)]
 fn push_changed(
+    push: &mut Push<'_>,
     store: &mut Store,
-    client: &mut postgres::Client,
-    options: &PushOptions,
-    device: &str,
-    store_id: &str,
-    scopes: &Scopes,
-    stages: &mut Stages,
     table: &Table,
     key: &[&str],
 ) -> Result<u64, TeamError> {
+    let (client, options, device) = (&mut *push.client, push.options, push.device);
+    let (store_id, scopes, stages) = (push.store_id, push.scopes, &mut push.stages);
     let pushed: HashMap<String, i64> = {
         let mut statement = store.conn.prepare_cached(
             "SELECT key, digest FROM sync_pushed WHERE store_id = ?1 AND tbl = ?2",
