@@ -337,25 +337,15 @@ fn growth_run(deltas: bool) -> Growth {
     let db = base.join("growth.db");
     let exe = Path::new(env!("CARGO_BIN_EXE_prodcode"));
     let db_arg = db.to_str().unwrap();
+    let envs = [("PRODCODE_BLOB_DELTAS", if deltas { "1" } else { "0" })];
     let run = |payload: &serde_json::Value| -> Duration {
-        let started = Instant::now();
-        let mut child = Command::new(exe)
-            .args(["hook", "claude", "--db", db_arg])
-            .env("PRODCODE_BLOB_DELTAS", if deltas { "1" } else { "0" })
-            .current_dir(&root)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(payload.to_string().as_bytes())
-            .unwrap();
-        assert!(child.wait().unwrap().success());
-        started.elapsed()
+        timed_with(
+            exe,
+            &["hook", "claude", "--db", db_arg],
+            &envs,
+            &root,
+            payload.to_string().as_bytes(),
+        )
     };
     let session = "growth-session";
     let common = |event: &str| {
