@@ -2,6 +2,7 @@
 //! configuration (written by `prodcode install`) runs it; it always exits 0 and prints only what
 //! the agent reads as "carry on" (see `capture::hook::reply`), whatever happens.
 
+use std::ffi::OsString;
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -85,6 +86,66 @@ pub fn run(db: Option<PathBuf>, args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `prodcode-hook <agent> [--event NAME] [--db PATH]` (the binary agents' hooks run, see
+/// [`hook::HOOK_PROGRAM`]): exactly `prodcode hook <agent> …`, without the rest of the command
+/// line interface. Any other command line is handed to `prodcode hook` unchanged.
+pub fn hook_program_main() -> ExitCode {
+    let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+    match hook_program_args(&args) {
+        Some((db, args)) => run(db, args).unwrap_or(ExitCode::SUCCESS),
+        None => hand_over(&args),
+    }
+}
+
+/// The database and arguments of the one command line `prodcode-hook` reads itself.
+fn hook_program_args(args: &[OsString]) -> Option<(Option<PathBuf>, Args)> {
+    let mut db = std::env::var_os("PRODCODE_DB")
+        .filter(|value| !value.is_empty())
+        .map(PathBuf::from);
+    let mut agent = None;
+    let mut event = None;
+    let mut words = args.iter();
+    while let Some(word) = words.next() {
+        let text = word.to_str()?;
+        match text.split_once('=') {
+            Some(("--db", value)) => db = Some(PathBuf::from(value)),
+            Some(("--event", value)) => event = Some(value.to_owned()),
+            _ if text == "--db" => db = Some(PathBuf::from(words.next()?)),
+            _ if text == "--event" => event = Some(words.next()?.to_str()?.to_owned()),
+            _ if !text.starts_with('-') && agent.is_none() => agent = Some(text.to_owned()),
+            _ => return None,
+        }
+    }
+    Some((
+        db,
+        Args {
+            agent: Some(agent?),
+            event,
+            drain: false,
+            linger_ms: 0,
+        },
+    ))
+}
+
+/// Runs `prodcode hook <args>` in this process's place; when that cannot start, the call is
+/// logged and the agent still gets its zero exit.
+fn hand_over(args: &[OsString]) -> ExitCode {
+    let error = match hook::prodcode_program() {
+        Ok(program) => {
+            use std::os::unix::process::CommandExt;
+            std::process::Command::new(program).arg("hook").args(args).exec()
+        }
+        Err(error) => error,
+    };
+    let db = crate::store::default_path().ok();
+    let _ = hook::spool::log(
+        db.as_deref(),
+        hook::HOOK_PROGRAM,
+        &format!("cannot hand {args:?} to prodcode hook: {error}"),
+    );
+    ExitCode::SUCCESS
+}
+
 /// A call on a big file parses, copies and writes buffers of megabytes, each of which glibc
 /// would map fresh (and the kernel fault in page by page) and unmap when freed: heap memory
 /// freed by one is reused by the next instead. A hook lives milliseconds; nothing is held.
@@ -119,8 +180,12 @@ fn drain(db: Option<PathBuf>, linger_ms: u64) -> anyhow::Result<ExitCode> {
 /// `post-commit` hook waits for this process, and linking must never add to `git commit`.
 fn link_in_background(db: &std::path::Path, cwd: &std::path::Path) {
     use std::process::{Command, Stdio};
-    let Ok(program) = std::env::current_exe() else {
-        return;
+    let program = match hook::prodcode_program() {
+        Ok(program) => program,
+        Err(error) => {
+            let _ = hook::spool::log(Some(db), "git", &format!("cannot start prodcode link: {error}"));
+            return;
+        }
     };
     let mut command = Command::new(program);
     command

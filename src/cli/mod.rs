@@ -10,7 +10,7 @@ mod demo;
 mod doctor;
 mod eval;
 mod export;
-mod hook;
+pub mod hook;
 mod import;
 mod install;
 mod link;

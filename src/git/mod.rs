@@ -13,6 +13,7 @@ mod attributes;
 mod changes;
 mod cli;
 mod history;
+mod quick;
 mod scratch;
 #[cfg(test)]
 mod testing;
@@ -24,6 +25,7 @@ pub use cli::{
 pub use history::{
     BlameLine, ChangeKind, CommitChanges, CommitInfo, FileChange, GitError, ReflogEntry, Repo,
 };
+pub use quick::discover_quick;
 pub use scratch::{Backout, ChangedPath, RunWorkspace, Scratch};
 pub use watch::{RefWatcher, watch_refs};
 

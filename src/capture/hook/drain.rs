@@ -96,13 +96,18 @@ pub fn start_in_background(db: &Path) {
         Lock::Acquired(lock) => drop(lock),
         Lock::Unavailable => {}
     }
-    let Ok(program) = std::env::current_exe() else {
-        let _ = spool::log(
-            Some(db),
-            "drain",
-            "cannot find prodcode's own path to start a drainer; the spool waits for the next command",
-        );
-        return;
+    let program = match super::prodcode_program() {
+        Ok(program) => program,
+        Err(error) => {
+            let _ = spool::log(
+                Some(db),
+                "drain",
+                &format!(
+                    "cannot find prodcode to start a drainer ({error}); the spool waits for the next command"
+                ),
+            );
+            return;
+        }
     };
     let mut command = std::process::Command::new(program);
     command

@@ -68,6 +68,27 @@ pub struct Call<'a> {
 
 pub use crate::clock::now_ms;
 
+/// The name of the small binary installed beside `prodcode` for agent hooks (`src/bin`): it
+/// runs [`handle`] and nothing else, so it starts in about half the time.
+pub const HOOK_PROGRAM: &str = "prodcode-hook";
+
+/// The `prodcode` binary, for starting the drainer or `link` in the background: this process's
+/// own binary, or the `prodcode` beside it when this is [`HOOK_PROGRAM`].
+pub fn prodcode_program() -> std::io::Result<PathBuf> {
+    let own = std::env::current_exe()?;
+    if own.file_stem().is_some_and(|stem| stem == HOOK_PROGRAM) {
+        let sibling = own.with_file_name(format!("prodcode{}", std::env::consts::EXE_SUFFIX));
+        if sibling.is_file() {
+            return Ok(sibling);
+        }
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!("{} has no prodcode beside it", own.display()),
+        ));
+    }
+    Ok(own)
+}
+
 /// What the agent must find on stdout: nothing for agents that read an empty answer as
 /// "carry on" (Claude Code, Codex, Copilot CLI, git), an empty JSON object for those that parse
 /// stdout as JSON (Cursor, Gemini CLI). Never a decision, never context for the model.

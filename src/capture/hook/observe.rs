@@ -282,7 +282,7 @@ thread_local! {
     static FOUND: std::cell::RefCell<Vec<git::RepoInfo>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// [`git::discover`], reusing a repository already found when `path` lies in its work tree
+/// [`git::discover_quick`], reusing a repository already found when `path` lies in its work tree
 /// and no `.git` (a nested repository or submodule) stands between.
 fn discover(path: &Path) -> Option<git::RepoInfo> {
     let start = if path.is_dir() { path } else { path.parent()? };
@@ -301,7 +301,7 @@ fn discover(path: &Path) -> Option<git::RepoInfo> {
     if known.is_some() {
         return known;
     }
-    let repo = git::discover(path)?;
+    let repo = git::discover_quick(path)?;
     FOUND.with_borrow_mut(|found| found.push(repo.clone()));
     Some(repo)
 }
