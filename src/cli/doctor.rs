@@ -123,7 +123,8 @@ fn hook_checks(store: &Store, warnings: &mut Vec<String>) -> Vec<Value> {
         let Ok(text) = std::fs::read_to_string(&path) else {
             continue;
         };
-        if !text.contains(&format!(" hook {}", agent.name())) {
+        let hook_program = format!("{} {}", crate::capture::hook::HOOK_PROGRAM, agent.name());
+        if !text.contains(&format!(" hook {}", agent.name())) && !text.contains(&hook_program) {
             continue;
         }
         let installed_ms = std::fs::metadata(&path)

@@ -90,7 +90,24 @@ pub fn run(db: Option<PathBuf>, args: Args) -> anyhow::Result<ExitCode> {
 /// [`hook::HOOK_PROGRAM`]): exactly `prodcode hook <agent> …`, without the rest of the command
 /// line interface. Any other command line is handed to `prodcode hook` unchanged.
 pub fn hook_program_main() -> ExitCode {
+    hook::mark_hook_program();
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+    match args.first().and_then(|first| first.to_str()) {
+        Some("--version" | "-V") => {
+            println!("{} {}", hook::HOOK_PROGRAM, env!("CARGO_PKG_VERSION"));
+            return ExitCode::SUCCESS;
+        }
+        Some("--help" | "-h") => {
+            println!(
+                "Records one agent hook payload from stdin, as `prodcode hook` does.\n\n\
+                 Usage: {} <AGENT> [--event NAME] [--db PATH]\n\n\
+                 Any other command line is handed to `prodcode hook`; see `prodcode hook --help`.",
+                hook::HOOK_PROGRAM
+            );
+            return ExitCode::SUCCESS;
+        }
+        _ => {}
+    }
     match hook_program_args(&args) {
         Some((db, args)) => run(db, args).unwrap_or(ExitCode::SUCCESS),
         None => hand_over(&args),
@@ -133,7 +150,10 @@ fn hand_over(args: &[OsString]) -> ExitCode {
     let error = match hook::prodcode_program() {
         Ok(program) => {
             use std::os::unix::process::CommandExt;
-            std::process::Command::new(program).arg("hook").args(args).exec()
+            std::process::Command::new(program)
+                .arg("hook")
+                .args(args)
+                .exec()
         }
         Err(error) => error,
     };
@@ -183,7 +203,11 @@ fn link_in_background(db: &std::path::Path, cwd: &std::path::Path) {
     let program = match hook::prodcode_program() {
         Ok(program) => program,
         Err(error) => {
-            let _ = hook::spool::log(Some(db), "git", &format!("cannot start prodcode link: {error}"));
+            let _ = hook::spool::log(
+                Some(db),
+                "git",
+                &format!("cannot start prodcode link: {error}"),
+            );
             return;
         }
     };

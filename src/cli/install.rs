@@ -39,7 +39,8 @@ pub struct Args {
     pub json: bool,
 
     /// The prodcode binary the hooks run; a bare name (`prodcode`) is looked up on PATH when the
-    /// hook runs [default: this binary's absolute path]
+    /// hook runs. Agents' hooks run the `prodcode-hook` beside it when there is one
+    /// [default: this binary's absolute path]
     #[arg(long, value_name = "PATH")]
     pub exe: Option<PathBuf>,
 }

@@ -167,18 +167,32 @@ mod tests {
         repo.git(&["checkout", "-q", "-b", "feature/x"]);
         same_as_gix(repo.path());
         let linked = repo.path().join("linked");
-        repo.git(&["worktree", "add", "-q", "-b", "side", linked.to_str().unwrap()]);
+        repo.git(&[
+            "worktree",
+            "add",
+            "-q",
+            "-b",
+            "side",
+            linked.to_str().unwrap(),
+        ]);
         same_as_gix(&linked.join("src/a.rs"));
         let other = TestRepo::new();
         same_as_gix(other.path());
-        assert!(matches!(read(Path::new("/")), Found::Nothing | Found::Repo(_)));
+        assert!(matches!(
+            read(Path::new("/")),
+            Found::Nothing | Found::Repo(_)
+        ));
     }
 
     #[test]
     fn leaves_what_it_does_not_know_to_gix() {
         let repo = TestRepo::new();
         std::fs::write(repo.path().join("HEAD-target"), "").unwrap();
-        std::fs::write(repo.path().join(".git/HEAD"), "ref: refs/remotes/origin/main\n").unwrap();
+        std::fs::write(
+            repo.path().join(".git/HEAD"),
+            "ref: refs/remotes/origin/main\n",
+        )
+        .unwrap();
         assert!(matches!(read(repo.path()), Found::Unsure));
         std::fs::write(repo.path().join(".git/HEAD"), "ref: refs/heads/.invalid\n").unwrap();
         assert!(matches!(read(repo.path()), Found::Unsure));

@@ -1379,3 +1379,72 @@ fn a_bracket_still_in_the_spool_is_closed_by_the_next_event() {
         ["Bash file next_event"]
     );
 }
+
+/// `prodcode-hook` is what installed hooks run. Without a `prodcode` beside it (renamed or copied
+/// alone) it still records the call into the spool, says in the hook log why no drainer started,
+/// and never starts itself in `prodcode`'s place; any command line but `<agent> [--event]
+/// [--db]` goes to `prodcode hook`.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_hook_program_alone_spools_and_hands_everything_else_to_prodcode() {
+    use std::io::Write;
+    let ws = Workspace::new();
+    let alone = ws.db.with_file_name("elsewhere").join("agent-hook");
+    std::fs::create_dir_all(alone.parent().unwrap()).unwrap();
+    if std::fs::hard_link(crate::support::hook_bin(), &alone).is_err() {
+        std::fs::copy(crate::support::hook_bin(), &alone).unwrap();
+    }
+    let claude = Session::new(&ws, "claude", "claude/2.1", "s-alone");
+    let mut child = Command::new(&alone)
+        .args(["claude", "--db"])
+        .arg(&ws.db)
+        .current_dir(&ws.root)
+        .env_remove("PRODCODE_DB")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let payload = claude.payload("user_prompt_submit.json", &[("prompt", "alone")]);
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(payload.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    assert_eq!(output.stdout, b"");
+    assert_eq!(String::from_utf8_lossy(&output.stderr), "");
+    assert_eq!(spool_entries(&ws.db).len(), 1);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(
+        crate::support::drainers(&ws.db),
+        Vec::<i32>::new(),
+        "no drainer: there is no prodcode to run it"
+    );
+    let hook_log = std::fs::read_to_string(ws.db.with_file_name("prodcode.db.hook.log")).unwrap();
+    assert!(hook_log.contains("has no prodcode beside it"), "{hook_log}");
+
+    // The installed pair hands `--drain` to `prodcode hook`, which records the waiting call.
+    let drained = Command::new(crate::support::hook_bin())
+        .args(["--drain", "--db"])
+        .arg(&ws.db)
+        .env_remove("PRODCODE_DB")
+        .output()
+        .unwrap();
+    assert!(
+        drained.status.success(),
+        "{}",
+        String::from_utf8_lossy(&drained.stderr)
+    );
+    assert!(spool_entries(&ws.db).is_empty());
+    assert_eq!(prompts(interaction(&log(&ws), "claude:s-alone")), ["alone"]);
+
+    let version = Command::new(crate::support::hook_bin())
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert!(version.status.success());
+    assert!(String::from_utf8_lossy(&version.stdout).starts_with("prodcode-hook "));
+}

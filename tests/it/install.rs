@@ -330,16 +330,50 @@ fn comments_are_named_as_the_reason() {
 }
 
 #[test]
-fn hooks_run_this_binary_by_default() {
+fn hooks_run_the_hook_program_beside_this_binary_by_default() {
     let sandbox = Sandbox::new();
+    // An entry an older prodcode wrote (`prodcode hook claude`) is updated in place.
+    sandbox.ok(&["claude", "--exe", "/old/place/prodcode"]);
     let report = sandbox.json(&["claude"]);
-    let expected = format!("{} hook claude", bin().display());
+    let hook_program = bin().with_file_name("prodcode-hook");
+    assert!(
+        hook_program.is_file(),
+        "{} is built",
+        hook_program.display()
+    );
+    let expected = format!("{} claude", hook_program.display());
     assert_eq!(report["command"], expected.as_str());
+    assert!(statuses(&report).iter().all(|status| status == "updated"));
     let settings = parse(&read(&sandbox.user_path(CLAUDE)));
     assert_eq!(
         settings["hooks"]["Stop"][0]["hooks"][0]["command"],
         expected.as_str()
     );
+    assert_eq!(
+        settings["hooks"]["Stop"][0]["hooks"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(sandbox.json(&["claude"])["changed"], false);
+
+    // A prodcode with no hook program beside it runs itself; uninstalling finds either form.
+    let alone = sandbox.home.join("bin/prodcode");
+    std::fs::create_dir_all(alone.parent().unwrap()).unwrap();
+    std::fs::write(&alone, "").unwrap();
+    let report = sandbox.json(&["claude", "--exe", alone.to_str().unwrap()]);
+    assert_eq!(
+        report["command"],
+        format!("{} hook claude", alone.display()).as_str()
+    );
+    assert!(statuses(&report).iter().all(|status| status == "updated"));
+    let removed = sandbox.json(&["--uninstall", "claude"]);
+    assert!(
+        statuses(&removed).iter().all(|status| status == "removed"),
+        "{removed}"
+    );
+    assert_eq!(read(&sandbox.user_path(CLAUDE)).trim(), "{}", "{removed}");
 }
 
 #[test]

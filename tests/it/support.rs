@@ -12,6 +12,11 @@ pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_prodcode"))
 }
 
+/// `prodcode-hook`, the binary `prodcode install` writes into agents' hooks.
+pub fn hook_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_prodcode-hook"))
+}
+
 pub struct Workspace {
     _dir: tempfile::TempDir,
     pub root: PathBuf,
@@ -359,8 +364,10 @@ pub fn drain_hooks_and_wait(db: &Path) {
 /// must do whatever happens: exit 0, the agent's harmless reply, nothing on stderr.
 pub fn run_hook(db: &Path, cwd: &Path, agent: &str, payload: &str) -> Output {
     use std::io::Write;
-    let mut child = Command::new(bin())
-        .args(["hook", agent, "--db"])
+    // What installed hooks run; `prodcode hook <agent>` is the same handler (durability.rs and
+    // import.rs call it that way).
+    let mut child = Command::new(hook_bin())
+        .args([agent, "--db"])
         .arg(db)
         .current_dir(cwd)
         .env_remove("PRODCODE_DB")

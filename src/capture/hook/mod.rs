@@ -72,21 +72,30 @@ pub use crate::clock::now_ms;
 /// runs [`handle`] and nothing else, so it starts in about half the time.
 pub const HOOK_PROGRAM: &str = "prodcode-hook";
 
+/// Set by `prodcode-hook`'s `main`: this process is the hook program, whatever its file is
+/// called, and must never start itself in `prodcode`'s place (its command line differs).
+static IS_HOOK_PROGRAM: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Marks this process as [`HOOK_PROGRAM`] (see [`prodcode_program`]).
+pub fn mark_hook_program() {
+    IS_HOOK_PROGRAM.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// The `prodcode` binary, for starting the drainer or `link` in the background: this process's
 /// own binary, or the `prodcode` beside it when this is [`HOOK_PROGRAM`].
 pub fn prodcode_program() -> std::io::Result<PathBuf> {
     let own = std::env::current_exe()?;
-    if own.file_stem().is_some_and(|stem| stem == HOOK_PROGRAM) {
-        let sibling = own.with_file_name(format!("prodcode{}", std::env::consts::EXE_SUFFIX));
-        if sibling.is_file() {
-            return Ok(sibling);
-        }
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::NotFound,
-            format!("{} has no prodcode beside it", own.display()),
-        ));
+    if !IS_HOOK_PROGRAM.load(std::sync::atomic::Ordering::Relaxed) {
+        return Ok(own);
     }
-    Ok(own)
+    let sibling = own.with_file_name(format!("prodcode{}", std::env::consts::EXE_SUFFIX));
+    if sibling.is_file() && sibling != own {
+        return Ok(sibling);
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::NotFound,
+        format!("{} has no prodcode beside it", own.display()),
+    ))
 }
 
 /// What the agent must find on stdout: nothing for agents that read an empty answer as

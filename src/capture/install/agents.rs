@@ -6,8 +6,10 @@
 //! directly: `hooks.<event>[] = handler`. Sources for every shape are in `docs/install.md`.
 //!
 //! prodcode's handlers are recognised by their command: exactly the one being installed, or any
-//! command whose program is named `prodcode…` and whose arguments are `hook <agent>`. So a moved
-//! binary's old entries are updated in place rather than duplicated, and uninstall finds them.
+//! command whose program is named `prodcode…` and whose arguments are `hook <agent>`, or whose
+//! program is `prodcode-hook` and whose argument is `<agent>`. So a moved binary's old entries
+//! (and those of the other form) are updated in place rather than duplicated, and uninstall finds
+//! them.
 
 use super::json::{Json, Object};
 use super::{Agent, Change, Status};
@@ -411,12 +413,19 @@ fn is_ours(spec: &Spec, agent: Agent, handler: &Json, command: &str) -> bool {
         .is_some_and(|text| text == command || is_prodcode_hook(text, agent))
 }
 
-/// `'/any/path/prodcode' hook <agent>`, quoted or not.
+/// `'/any/path/prodcode' hook <agent>` or `'/any/path/prodcode-hook' <agent>`, quoted or not.
 pub(crate) fn is_prodcode_hook(command: &str, agent: Agent) -> bool {
     let Some((program, rest)) = split_program(command.trim()) else {
         return false;
     };
     let name = program.rsplit(['/', '\\']).next().unwrap_or(&program);
+    let hook_program = name
+        .strip_suffix(".exe")
+        .unwrap_or(name)
+        .eq(crate::capture::hook::HOOK_PROGRAM);
+    if hook_program {
+        return rest.split_whitespace().eq([agent.name()]);
+    }
     name.starts_with("prodcode") && rest.split_whitespace().eq(["hook", agent.name()])
 }
 
@@ -573,6 +582,8 @@ mod tests {
             "'/home/a b/prodcode' hook claude",
             "\"C:\\Tools\\prodcode.exe\"  hook   claude ",
             "prodcode hook claude",
+            "/usr/local/bin/prodcode-hook claude",
+            "'/home/a b/prodcode-hook' claude",
         ] {
             assert!(is_prodcode_hook(command, Agent::Claude), "{command}");
         }
@@ -582,6 +593,9 @@ mod tests {
             "/usr/bin/notprodcode hook claude",
             "echo prodcode hook claude",
             "'unterminated hook claude",
+            "/usr/local/bin/prodcode-hook codex",
+            "/usr/local/bin/prodcode-hook hook claude",
+            "/usr/local/bin/prodcode-hook claude --debug",
         ] {
             assert!(!is_prodcode_hook(command, Agent::Claude), "{command}");
         }

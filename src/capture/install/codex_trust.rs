@@ -37,7 +37,8 @@ fn label(event: &str) -> String {
     label
 }
 
-/// The trust entries of every handler in `hooks_json` (the file's text) that runs `command`;
+/// The trust entries of every handler in `hooks_json` (the file's text) that runs `command` (or
+/// another form of prodcode's Codex hook, as a moved binary's entries are updated in place);
 /// `source` is the path Codex reads the file from.
 pub(crate) fn entries(source: &str, hooks_json: &str, command: &str) -> Vec<Trust> {
     let Ok(document) = serde_json::from_str::<Value>(hooks_json) else {
@@ -53,7 +54,14 @@ pub(crate) fn entries(source: &str, hooks_json: &str, command: &str) -> Vec<Trus
             let matcher = group.get("matcher").and_then(Value::as_str);
             let handlers = group.get("hooks").and_then(Value::as_array);
             for (handler_index, handler) in handlers.into_iter().flatten().enumerate() {
-                if handler.get("command").and_then(Value::as_str) != Some(command) {
+                let ours = handler
+                    .get("command")
+                    .and_then(Value::as_str)
+                    .is_some_and(|text| {
+                        text == command
+                            || super::agents::is_prodcode_hook(text, super::Agent::Codex)
+                    });
+                if !ours {
                     continue;
                 }
                 trusts.push(Trust {
