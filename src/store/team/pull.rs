@@ -44,16 +44,7 @@ pub fn pull_repository(
     root: &str,
     cache: &Path,
 ) -> Result<PullReport, TeamError> {
-    let version = schema::current_version(client)?;
-    if version == 0 {
-        return Err(TeamError::Empty);
-    }
-    if version > schema::TEAM_SCHEMA_VERSION {
-        return Err(TeamError::NewerSchema {
-            found: version,
-            supported: schema::TEAM_SCHEMA_VERSION,
-        });
-    }
+    schema::ensure_readable(client)?;
     if identity.root_commit.is_none() && identity.remote_url.is_none() {
         return Err(TeamError::Url(format!(
             "{root} has neither a commit nor an `origin` remote: the team store knows repositories by their root commit or remote URL"

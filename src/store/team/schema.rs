@@ -313,6 +313,22 @@ pub(super) fn current_version(client: &mut postgres::Client) -> Result<u32, Team
     Ok(found)
 }
 
+/// Whether this build can read the team store: an error when it is empty (nothing pushed yet)
+/// or its schema is newer than this build's.
+pub(super) fn ensure_readable(client: &mut postgres::Client) -> Result<(), TeamError> {
+    let version = current_version(client)?;
+    if version == 0 {
+        return Err(TeamError::Empty);
+    }
+    if version > TEAM_SCHEMA_VERSION {
+        return Err(TeamError::NewerSchema {
+            found: version,
+            supported: TEAM_SCHEMA_VERSION,
+        });
+    }
+    Ok(())
+}
+
 fn version(tx: &mut Transaction<'_>) -> Result<u32, TeamError> {
     let count: i64 = tx
         .query_one("SELECT count(*) FROM prodcode_migrations", &[])?

@@ -27,16 +27,7 @@ pub struct DeviceVerification {
 
 /// Checks every device's chain; devices in id order.
 pub fn verify(client: &mut postgres::Client) -> Result<Vec<DeviceVerification>, TeamError> {
-    let version = schema::current_version(client)?;
-    if version == 0 {
-        return Err(TeamError::Empty);
-    }
-    if version > schema::TEAM_SCHEMA_VERSION {
-        return Err(TeamError::NewerSchema {
-            found: version,
-            supported: schema::TEAM_SCHEMA_VERSION,
-        });
-    }
+    schema::ensure_readable(client)?;
     let devices = client.query(
         "SELECT device, head_id, head_hash FROM devices ORDER BY device",
         &[],
