@@ -129,9 +129,11 @@ pub struct Entry {
 /// strings was the largest part of a hook call on a big file.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub struct Section {
-    /// `payload`, or a file's `content` or `before`.
+    /// `payload`, a file's `content` or `before`, or `leftOpenContent`: the file of a bracket
+    /// left open.
     pub part: String,
-    /// The file's index in the observation's `files`.
+    /// The file's index in the observation's `files` (in its `left_open` for
+    /// `leftOpenContent`).
     #[serde(default)]
     pub file: usize,
     /// Bytes.
@@ -144,7 +146,7 @@ const SECTION_MIN_BYTES: usize = 4096;
 impl Entry {
     /// Moves the large texts out, leaving them empty, and lists them in `sections`.
     fn take_texts(&mut self) -> Vec<String> {
-        use super::observe::Content;
+        use super::observe::{Content, FileSeen};
         let mut texts = Vec::new();
         let mut sections = Vec::new();
         let mut take = |part: &str, file: usize, text: &mut String| {
@@ -167,6 +169,17 @@ impl Entry {
                     take("before", index, before);
                 }
             }
+            // A bracket left open (Codex's `apply_patch` through the shell never has a post
+            // event) carries its file as it is now: as big as any other.
+            for (index, left) in observation.left_open.iter_mut().enumerate() {
+                if let Some(FileSeen {
+                    content: Content::Text(text),
+                    ..
+                }) = &mut left.file
+                {
+                    take("leftOpenContent", index, text);
+                }
+            }
         }
         self.sections = sections;
         texts
@@ -181,6 +194,16 @@ impl Entry {
             return Err("the entry's raw texts do not match its sections".to_owned());
         }
         for (section, text) in sections.iter().zip(texts) {
+            if section.part == "leftOpenContent" {
+                let left = self
+                    .observation
+                    .as_mut()
+                    .and_then(|observation| observation.left_open.get_mut(section.file))
+                    .and_then(|left| left.file.as_mut())
+                    .ok_or_else(|| format!("no bracket left open {}", section.file))?;
+                left.content = Content::Text(text);
+                continue;
+            }
             let seen = self
                 .observation
                 .as_mut()
@@ -422,7 +445,7 @@ mod tests {
 
     use super::*;
     use crate::capture::hook::event::{Action, FileEdit, HookEvent, Target, ToolCall};
-    use crate::capture::hook::observe::{Content, FileSeen, RepoSeen};
+    use crate::capture::hook::observe::{Content, FileSeen, LeftOpen, RepoSeen};
     use crate::capture::hook::worktree::{Entry as FileEntry, Manifest, Scan};
 
     fn event(action: Action) -> HookEvent {
@@ -467,7 +490,22 @@ mod tests {
                 file(Content::Absent, Some(big('c'))),
             ],
             scan: None,
-            left_open: Vec::new(),
+            left_open: vec![
+                LeftOpen {
+                    bracket_id: 0,
+                    tool: "Bash".to_owned(),
+                    tool_use_id: None,
+                    file: None,
+                    scan: None,
+                },
+                LeftOpen {
+                    bracket_id: 7,
+                    tool: "apply_patch".to_owned(),
+                    tool_use_id: Some("call_1".to_owned()),
+                    file: Some(file(Content::Text(big('e')), None)),
+                    scan: None,
+                },
+            ],
         };
         let mut entry = Entry::new(
             "claude",
@@ -480,10 +518,19 @@ mod tests {
         assert_eq!(entry, pushed);
         let written = std::fs::read(&path).unwrap();
         assert!(
-            written.len() < 4 * 10_100 + 2_000,
+            written.len() < 5 * 10_100 + 2_000,
             "{} bytes",
             written.len()
         );
+        for c in ['a', 'b', 'c', 'd', 'e'] {
+            let raw = big(c);
+            assert!(
+                written
+                    .windows(raw.len())
+                    .any(|window| window == raw.as_bytes()),
+                "the text of {c}s is written raw, not escaped"
+            );
+        }
         let read: Vec<Entry> = spool
             .pending(0)
             .into_iter()
