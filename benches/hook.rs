@@ -1,9 +1,12 @@
-//! `prodcode hook claude` as an agent runs it: the release binary started over a real pipe for
-//! `PreToolUse` + `PostToolUse` pairs of an `Edit` on a 1,000-line and a 10,000-line file in a
-//! git repository, with a database in a temporary directory. Prints p50 and p99 per call and
-//! per pair, next to two baselines measured in the same loop: spawning `true` (the floor for
-//! any hook) and `git rev-parse --show-toplevel` (the smallest real command; issue 16 asks the
-//! 1,000-line pair to take at most 3 times as long).
+//! `prodcode-hook claude` as an agent runs it (what `prodcode install` writes): the release
+//! binary started over a real pipe for `PreToolUse` + `PostToolUse` pairs of an `Edit` on a
+//! 1,000-line and a 10,000-line file in a git repository, with a database in a temporary
+//! directory. Prints p50 and p99 per call and per pair, next to two baselines measured in the
+//! same loop: spawning `true` (the floor for any hook) and `git rev-parse --show-toplevel` (the
+//! smallest real command; issue 16 asks the 1,000-line pair to take at most 3 times as long).
+//! The same pairs run through `prodcode hook claude` (the whole binary, how hooks were
+//! installed before) and recording in the hook process (`PRODCODE_HOOK_SYNC=1`, before the
+//! drainer) as same-run baselines.
 //!
 //! Then the store's growth (issue 16): 20 agent edits (`Edit`, and a `Write` every fifth) of a
 //! 5,000-line file through the same hook, with blobs stored as deltas and, as the same-run
@@ -122,8 +125,9 @@ fn line(n: usize, version: usize) -> String {
 
 fn main() {
     for (lines, pairs) in [(1_000, 300), (10_000, 100)] {
-        edit_latency(lines, pairs, false);
-        edit_latency(lines, pairs, true);
+        for mode in [Mode::HookProgram, Mode::WholeBinary, Mode::InProcess] {
+            edit_latency(lines, pairs, mode);
+        }
     }
     store_growth();
 }
@@ -140,11 +144,21 @@ fn drain(exe: &Path, db: &Path) -> Duration {
     started.elapsed()
 }
 
-/// `pairs` Pre+Post pairs of an `Edit` on a file of `lines` lines, each pair followed by the
-/// baselines, so that all see the same machine. With `in_process`, the hook records in its own
-/// process (`PRODCODE_HOOK_SYNC=1`, how every call worked before the drainer): the same-run
-/// baseline.
-fn edit_latency(lines_count: usize, pairs: usize, in_process: bool) {
+/// How the hook is run.
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    /// `prodcode-hook claude`, spooling for the background drainer: what installed hooks run.
+    HookProgram,
+    /// `prodcode hook claude`, spooling: the whole binary, how hooks were installed before.
+    WholeBinary,
+    /// `prodcode hook claude` with `PRODCODE_HOOK_SYNC=1`: recorded in the hook process, how
+    /// every call worked before the drainer.
+    InProcess,
+}
+
+/// `pairs` Pre+Post pairs of an `Edit` on a file of `lines` lines run as `mode` says, each pair
+/// followed by the baselines, so that all see the same machine.
+fn edit_latency(lines_count: usize, pairs: usize, mode: Mode) {
     let dir = tempfile::tempdir().unwrap();
     let base = dir.path().canonicalize().unwrap();
     let root = base.join("repo");
@@ -159,8 +173,14 @@ fn edit_latency(lines_count: usize, pairs: usize, in_process: bool) {
     let db = base.join("bench.db");
     let exe = Path::new(env!("CARGO_BIN_EXE_prodcode"));
     let db_arg = db.to_str().unwrap();
-    let args = ["hook", "claude", "--db", db_arg];
-    let envs: &[(&str, &str)] = if in_process {
+    let (hook_exe, args): (&Path, &[&str]) = match mode {
+        Mode::HookProgram => (
+            Path::new(env!("CARGO_BIN_EXE_prodcode-hook")),
+            &["claude", "--db", db_arg],
+        ),
+        Mode::WholeBinary | Mode::InProcess => (exe, &["hook", "claude", "--db", db_arg]),
+    };
+    let envs: &[(&str, &str)] = if mode == Mode::InProcess {
         &[("PRODCODE_HOOK_SYNC", "1")]
     } else {
         &[]
@@ -177,7 +197,7 @@ fn edit_latency(lines_count: usize, pairs: usize, in_process: bool) {
     };
     let mut prompt = common("UserPromptSubmit");
     prompt["prompt"] = json!("Rename the values and bump their versions");
-    timed_with(exe, &args, envs, &root, prompt.to_string().as_bytes());
+    timed_with(hook_exe, args, envs, &root, prompt.to_string().as_bytes());
 
     let mut pre_times = Vec::new();
     let mut post_times = Vec::new();
@@ -199,7 +219,7 @@ fn edit_latency(lines_count: usize, pairs: usize, in_process: bool) {
         pre["tool_name"] = json!("Edit");
         pre["tool_input"] = input.clone();
         pre["tool_use_id"] = json!(id);
-        let pre_time = timed_with(exe, &args, envs, &root, pre.to_string().as_bytes());
+        let pre_time = timed_with(hook_exe, args, envs, &root, pre.to_string().as_bytes());
         let pre_cpu = LAST_CPU.get();
 
         lines[n] = new.clone();
@@ -216,7 +236,7 @@ fn edit_latency(lines_count: usize, pairs: usize, in_process: bool) {
         post["tool_use_id"] = json!(id);
         let post = post.to_string();
         payload_bytes = post.len();
-        let post_time = timed_with(exe, &args, envs, &root, post.as_bytes());
+        let post_time = timed_with(hook_exe, args, envs, &root, post.as_bytes());
         let post_cpu = LAST_CPU.get();
         let true_time = timed(true_path, &[], &root, b"{}");
         let toplevel_time = timed(git_path, &["rev-parse", "--show-toplevel"], &root, b"");
@@ -242,18 +262,21 @@ fn edit_latency(lines_count: usize, pairs: usize, in_process: bool) {
         1 + 2 * (WARMUP + pairs),
         "every call recorded"
     );
-    let mode = if in_process {
-        "recording in the hook process (PRODCODE_HOOK_SYNC=1, the baseline)"
-    } else {
-        "spooled, recorded by the background drainer"
+    let mode = match mode {
+        Mode::HookProgram => {
+            "spooled, recorded by the background drainer (what installed hooks run)"
+        }
+        Mode::WholeBinary => "spooled, through the whole binary (baseline: hooks installed before)",
+        Mode::InProcess => "recorded in the hook process (PRODCODE_HOOK_SYNC=1, baseline)",
     };
     println!(
-        "prodcode hook claude: Edit on a {lines_count}-line file in a git repository, {pairs} pre/post pairs (post payload {:.0} KB), {mode}",
+        "Edit on a {lines_count}-line file in a git repository, {pairs} pre/post pairs (post payload {:.0} KB), {mode}",
         payload_bytes as f64 / 1000.0
     );
     println!(
-        "command: {} hook claude --db <tmp>/bench.db < payload.json",
-        exe.display()
+        "command: {} {} < payload.json",
+        hook_exe.display(),
+        args.join(" ")
     );
     let mut all: Vec<Duration> = pre_times.iter().chain(&post_times).copied().collect();
     report("hook PreToolUse (Edit)", &mut pre_times);
