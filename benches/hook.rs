@@ -129,6 +129,7 @@ fn main() {
             edit_latency(lines, pairs, mode);
         }
     }
+    edit_latency(1_000, 100, Mode::AfterHumanEdit);
     store_growth();
 }
 
@@ -154,6 +155,10 @@ enum Mode {
     /// `prodcode hook claude` with `PRODCODE_HOOK_SYNC=1`: recorded in the hook process, how
     /// every call worked before the drainer.
     InProcess,
+    /// [`Mode::HookProgram`] with a person's edit of another line before each pre event: the
+    /// file then differs from its last snapshot, and the pre call reads git's index entry for it
+    /// (in-process now; `git ls-files -s`, timed in the same loop, before).
+    AfterHumanEdit,
 }
 
 /// `pairs` Pre+Post pairs of an `Edit` on a file of `lines` lines run as `mode` says, each pair
@@ -174,7 +179,7 @@ fn edit_latency(lines_count: usize, pairs: usize, mode: Mode) {
     let exe = Path::new(env!("CARGO_BIN_EXE_prodcode"));
     let db_arg = db.to_str().unwrap();
     let (hook_exe, args): (&Path, &[&str]) = match mode {
-        Mode::HookProgram => (
+        Mode::HookProgram | Mode::AfterHumanEdit => (
             Path::new(env!("CARGO_BIN_EXE_prodcode-hook")),
             &["claude", "--db", db_arg],
         ),
@@ -207,10 +212,16 @@ fn edit_latency(lines_count: usize, pairs: usize, mode: Mode) {
     let mut pair_cpu = Vec::new();
     let mut toplevel_cpu = Vec::new();
     let mut payload_bytes = 0;
+    let mut ls_files_times = Vec::new();
     let true_path = Path::new("true");
     let git_path = Path::new("git");
     for i in 0..WARMUP + pairs {
         let n = (i * 37) % lines_count;
+        if mode == Mode::AfterHumanEdit {
+            let other = (n + lines_count / 2) % lines_count;
+            lines[other] = format!("{} // reviewed", line(other, i));
+            std::fs::write(&file, text(&lines)).unwrap();
+        }
         let original = text(&lines);
         let (old, new) = (lines[n].clone(), line(n, i + 1));
         let input = json!({ "file_path": file, "old_string": old, "new_string": new, "replace_all": false });
@@ -240,6 +251,10 @@ fn edit_latency(lines_count: usize, pairs: usize, mode: Mode) {
         let post_cpu = LAST_CPU.get();
         let true_time = timed(true_path, &[], &root, b"{}");
         let toplevel_time = timed(git_path, &["rev-parse", "--show-toplevel"], &root, b"");
+        if mode == Mode::AfterHumanEdit && i >= WARMUP {
+            let args = ["ls-files", "-s", "-z", "--", ":(literal)big.rs"];
+            ls_files_times.push(timed(git_path, &args, &root, b""));
+        }
         if i >= WARMUP {
             pre_times.push(pre_time);
             post_times.push(post_time);
@@ -268,6 +283,7 @@ fn edit_latency(lines_count: usize, pairs: usize, mode: Mode) {
         }
         Mode::WholeBinary => "spooled, through the whole binary (baseline: hooks installed before)",
         Mode::InProcess => "recorded in the hook process (PRODCODE_HOOK_SYNC=1, baseline)",
+        Mode::AfterHumanEdit => "spooled, a person's edit of another line before each pre",
     };
     println!(
         "Edit on a {lines_count}-line file in a git repository, {pairs} pre/post pairs (post payload {:.0} KB), {mode}",
@@ -286,6 +302,12 @@ fn edit_latency(lines_count: usize, pairs: usize, mode: Mode) {
     );
     report("hook, any call (target p50 < 15 ms, p99 < 50 ms)", &mut all);
     let pair_p50 = report("hook pair, Pre + Post", &mut pair_times);
+    if !ls_files_times.is_empty() {
+        report(
+            "baseline: `git ls-files -s` (what a pre asked before)",
+            &mut ls_files_times,
+        );
+    }
     report("baseline: spawn `true` over a pipe", &mut true_times);
     let toplevel_p50 = report(
         "baseline: `git rev-parse --show-toplevel`",

@@ -25,7 +25,7 @@ pub use cli::{
 pub use history::{
     BlameLine, ChangeKind, CommitChanges, CommitInfo, FileChange, GitError, ReflogEntry, Repo,
 };
-pub use quick::discover_quick;
+pub use quick::{discover_quick, index_id_quick};
 pub use scratch::{Backout, ChangedPath, RunWorkspace, Scratch};
 pub use watch::{RefWatcher, watch_refs};
 

@@ -50,23 +50,10 @@ fn read(path: &Path) -> Found {
             Ok(metadata) if metadata.dev() == device => {}
             _ => return Found::Nothing,
         }
-        let dot_git = dir.join(".git");
-        let Ok(metadata) = std::fs::symlink_metadata(&dot_git) else {
-            continue;
-        };
-        let git_dir = if metadata.is_dir() {
-            dot_git
-        } else if metadata.is_file() {
-            // A linked worktree or a submodule: `gitdir: <path>`.
-            match std::fs::read_to_string(&dot_git) {
-                Ok(text) => match text.strip_prefix("gitdir: ") {
-                    Some(target) => dir.join(target.trim_end_matches(['\n', '\r'])),
-                    None => return Found::Unsure,
-                },
-                Err(_) => return Found::Unsure,
-            }
-        } else {
-            return Found::Unsure;
+        let git_dir = match git_dir(dir) {
+            None => continue,
+            Some(Err(Unsure)) => return Found::Unsure,
+            Some(Ok(git_dir)) => git_dir,
         };
         return match head(&git_dir) {
             Some((head_commit, branch)) => Found::Repo(RepoInfo {
@@ -78,6 +65,76 @@ fn read(path: &Path) -> Found {
         };
     }
     Found::Nothing
+}
+
+/// Something only gix (or git) knows how to read.
+struct Unsure;
+
+/// The git directory of the work tree at `dir`: `dir/.git`, or where a linked worktree's or a
+/// submodule's `.git` file points. `None` when `dir` has no `.git`.
+fn git_dir(dir: &Path) -> Option<Result<PathBuf, Unsure>> {
+    let dot_git = dir.join(".git");
+    let metadata = std::fs::symlink_metadata(&dot_git).ok()?;
+    if metadata.is_dir() {
+        return Some(Ok(dot_git));
+    }
+    if !metadata.is_file() {
+        return Some(Err(Unsure));
+    }
+    // A linked worktree or a submodule: `gitdir: <path>`.
+    let text = std::fs::read_to_string(&dot_git).ok();
+    Some(
+        match text
+            .as_deref()
+            .and_then(|text| text.strip_prefix("gitdir: "))
+        {
+            Some(target) => Ok(dir.join(target.trim_end_matches(['\n', '\r']))),
+            None => Err(Unsure),
+        },
+    )
+}
+
+/// [`super::index_id`] read from the index file in this process: `git ls-files` is a process
+/// start, about a millisecond of a pre-edit hook call on a file changed since its last snapshot.
+/// An index this does not read (sparse, a split index whose shared part is missing, not SHA-1,
+/// not decodable) is left to git, so the answer is always git's.
+pub fn index_id_quick(root: &Path, relative: &str) -> Option<String> {
+    match read_index_id(root, relative) {
+        Ok(id) => id,
+        Err(Unsure) => super::cli::index_id(root, relative),
+    }
+}
+
+/// The stage-0 entry's object id of `relative` in the index of the work tree at `root`.
+fn read_index_id(root: &Path, relative: &str) -> Result<Option<String>, Unsure> {
+    let git_dir = git_dir(root).ok_or(Unsure)??;
+    let common = match std::fs::read_to_string(git_dir.join("commondir")) {
+        Ok(common) => git_dir.join(common.trim_end_matches(['\n', '\r'])),
+        Err(_) => git_dir.clone(),
+    };
+    // `extensions.objectFormat = sha256`, in any spelling: object ids of another length.
+    let config = std::fs::read_to_string(common.join("config")).unwrap_or_default();
+    if config.to_ascii_lowercase().contains("objectformat") {
+        return Err(Unsure);
+    }
+    let path = git_dir.join("index");
+    if matches!(std::fs::metadata(&path), Err(error) if error.kind() == std::io::ErrorKind::NotFound)
+    {
+        return Ok(None); // nothing was ever added
+    }
+    let options = gix::index::decode::Options {
+        // An index with an offset table would be decoded by one thread per core.
+        thread_limit: Some(1),
+        ..Default::default()
+    };
+    let index =
+        gix::index::File::at(&path, gix::hash::Kind::Sha1, true, options).map_err(|_| Unsure)?;
+    if index.link().is_some() || index.is_sparse() {
+        return Err(Unsure);
+    }
+    Ok(index
+        .entry_by_path_and_stage(relative.into(), gix::index::entry::Stage::Unconflicted)
+        .map(|entry| entry.id.to_hex().to_string()))
 }
 
 /// HEAD's commit (`None` on an unborn branch) and branch (`None` when detached); `None` when it
@@ -198,5 +255,71 @@ mod tests {
         assert!(matches!(read(repo.path()), Found::Unsure));
         std::fs::write(repo.path().join(".git/HEAD"), "garbage\n").unwrap();
         assert!(matches!(read(repo.path()), Found::Unsure));
+    }
+
+    /// What the index holds for `relative`, read in-process and by git, which must agree; and
+    /// whether the in-process read answered alone.
+    fn index_as_git(root: &Path, relative: &str) -> (Option<String>, bool) {
+        let quick = read_index_id(root, relative);
+        let answered = quick.is_ok();
+        let git = super::super::cli::index_id(root, relative);
+        if let Ok(quick) = quick {
+            assert_eq!(quick, git, "{relative} in {}", root.display());
+        }
+        assert_eq!(index_id_quick(root, relative), git);
+        (git, answered)
+    }
+
+    #[test]
+    fn reads_the_index_as_git_does() {
+        let repo = TestRepo::new();
+        assert_eq!(index_as_git(repo.path(), "a.rs"), (None, true)); // no index yet
+        std::fs::create_dir(repo.path().join("src")).unwrap();
+        let files = ["a.rs", "src/b c.rs", "src/ü.rs", "src/z.rs"];
+        for (n, file) in files.iter().enumerate() {
+            std::fs::write(repo.path().join(file), format!("fn f{n}() {{}}\n\n}}\n")).unwrap();
+        }
+        repo.git(&["add", "."]);
+        repo.git(&["commit", "-q", "-m", "one"]);
+        for file in files {
+            let (id, answered) = index_as_git(repo.path(), file);
+            assert!(id.is_some() && answered, "{file}");
+        }
+        assert_eq!(index_as_git(repo.path(), "src"), (None, true));
+        assert_eq!(index_as_git(repo.path(), "src/untracked.rs"), (None, true));
+        // Changed on disk, not added: the index keeps the committed blob.
+        std::fs::write(repo.path().join("a.rs"), "changed\n").unwrap();
+        let (committed, _) = index_as_git(repo.path(), "a.rs");
+        assert_eq!(committed, Some(repo.git(&["rev-parse", "HEAD:a.rs"])));
+        // Index version 4 (prefix-compressed paths).
+        repo.git(&["update-index", "--index-version", "4"]);
+        assert!(index_as_git(repo.path(), "src/ü.rs").1);
+        // A merge conflict: no stage-0 entry.
+        repo.git(&["checkout", "-q", "-b", "side"]);
+        std::fs::write(repo.path().join("src/z.rs"), "side\n").unwrap();
+        repo.git(&["commit", "-q", "-am", "side"]);
+        repo.git(&["checkout", "-q", "-"]);
+        std::fs::write(repo.path().join("a.rs"), "fn f0() {}\n\n}\n").unwrap();
+        std::fs::write(repo.path().join("src/z.rs"), "main\n").unwrap();
+        repo.git(&["commit", "-q", "-am", "main"]);
+        let _ = std::process::Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+            .args(["merge", "-q", "side"])
+            .current_dir(repo.path())
+            .output()
+            .unwrap();
+        assert_eq!(index_as_git(repo.path(), "src/z.rs"), (None, true));
+        repo.git(&["merge", "--abort"]);
+        // A linked worktree has an index of its own.
+        let linked = repo.path().join("linked");
+        repo.git(&["worktree", "add", "-q", "-b", "w", linked.to_str().unwrap()]);
+        std::fs::write(linked.join("a.rs"), "worktree\n").unwrap();
+        TestRepo::at(&linked).git(&["add", "a.rs"]);
+        let (in_linked, answered) = index_as_git(&linked, "a.rs");
+        assert!(answered);
+        assert_ne!(in_linked, index_as_git(repo.path(), "a.rs").0);
+        // A split index: gix reads the shared index it links to.
+        repo.git(&["update-index", "--split-index"]);
+        assert!(index_as_git(repo.path(), "src/b c.rs").0.is_some());
     }
 }

@@ -180,7 +180,7 @@ pub fn observe(
                             && saved(&path.to_string_lossy())
                                 != Some(ContentHash::of(text.as_bytes())) =>
                     {
-                        git::index_id(&repo.root, relative)
+                        git::index_id_quick(&repo.root, relative)
                             .is_some_and(|oid| oid == git::object_id(text.as_bytes()))
                     }
                     _ => false,
