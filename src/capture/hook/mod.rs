@@ -179,8 +179,7 @@ impl Failure {
 /// Records one hook call; returns what to print (see [`Reply`]).
 pub fn handle(config: &Config, call: &Call<'_>) -> Reply {
     let db = config.db_path.as_deref();
-    let mut payload: Option<String> = None;
-    let outcome = catch_unwind(AssertUnwindSafe(|| run(config, call, &mut payload)));
+    let outcome = catch_unwind(AssertUnwindSafe(|| run(config, call)));
     let failure = match outcome {
         Ok(Ok(())) => None,
         Ok(Err(failure)) => Some(failure),
@@ -190,10 +189,14 @@ pub fn handle(config: &Config, call: &Call<'_>) -> Reply {
                 .cloned()
                 .or_else(|| panic.downcast_ref::<&str>().map(|text| (*text).to_owned()))
                 .unwrap_or_else(|| "unknown panic".to_owned());
-            // A bug: keep the payload (without derived rows) so nothing is lost.
-            let payload = payload
-                .take()
-                .unwrap_or_else(|| redact_payload(&String::from_utf8_lossy(call.input)));
+            // A bug: keep the payload (without derived rows) so nothing is lost. Redacted again
+            // rather than kept from before the panic: a copy of megabytes on every call for a
+            // case that should not happen.
+            // Should redaction itself be what panicked, the payload cannot be kept unredacted.
+            let payload = catch_unwind(|| redact_payload(&String::from_utf8_lossy(call.input)))
+                .unwrap_or_else(|_| {
+                    serde_json::json!({ "unparsed": "[REDACTED:redaction failed]" }).to_string()
+                });
             let entry = Entry::new(call.agent, call.received_ms, payload, None);
             let spooled = db
                 .ok_or_else(|| "no database path".to_owned())
@@ -220,7 +223,7 @@ pub fn handle(config: &Config, call: &Call<'_>) -> Reply {
 }
 
 /// The whole call; `Err` carries a message for the log after the payload was taken care of.
-fn run(config: &Config, call: &Call<'_>, payload_out: &mut Option<String>) -> Result<(), Failure> {
+fn run(config: &Config, call: &Call<'_>) -> Result<(), Failure> {
     // `str::from_utf8` checks valid input several times faster than the lossy conversion does
     // (a megabyte-sized payload is the common case on a big file); invalid input is replaced.
     let text = match std::str::from_utf8(call.input) {
@@ -243,7 +246,6 @@ fn run(config: &Config, call: &Call<'_>, payload_out: &mut Option<String>) -> Re
         Action::Unparsed => serde_json::json!({ "unparsed": privacy::redact(&text).0 }).to_string(),
         _ => redact_payload(&text),
     };
-    *payload_out = Some(payload.clone());
     let (event, redactions) = redact_prompt(event);
     let Some(db) = config.db_path.as_deref() else {
         return Err(Failure {
