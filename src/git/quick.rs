@@ -108,9 +108,14 @@ pub fn index_id_quick(root: &Path, relative: &str) -> Option<String> {
 /// The stage-0 entry's object id of `relative` in the index of the work tree at `root`.
 fn read_index_id(root: &Path, relative: &str) -> Result<Option<String>, Unsure> {
     // git would read another index, or another repository's.
-    if ["GIT_INDEX_FILE", "GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR"]
-        .iter()
-        .any(|name| std::env::var_os(name).is_some())
+    if [
+        "GIT_INDEX_FILE",
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_COMMON_DIR",
+    ]
+    .iter()
+    .any(|name| std::env::var_os(name).is_some())
     {
         return Err(Unsure);
     }

@@ -1387,7 +1387,6 @@ fn a_bracket_still_in_the_spool_is_closed_by_the_next_event() {
 #[cfg(target_os = "linux")]
 #[test]
 fn the_hook_program_alone_spools_and_hands_everything_else_to_prodcode() {
-    use std::io::Write;
     let ws = Workspace::new();
     let alone = ws.db.with_file_name("elsewhere").join("agent-hook");
     std::fs::create_dir_all(alone.parent().unwrap()).unwrap();
@@ -1395,24 +1394,8 @@ fn the_hook_program_alone_spools_and_hands_everything_else_to_prodcode() {
         std::fs::copy(crate::support::hook_bin(), &alone).unwrap();
     }
     let claude = Session::new(&ws, "claude", "claude/2.1", "s-alone");
-    let mut child = Command::new(&alone)
-        .args(["claude", "--db"])
-        .arg(&ws.db)
-        .current_dir(&ws.root)
-        .env_remove("PRODCODE_DB")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
     let payload = claude.payload("user_prompt_submit.json", &[("prompt", "alone")]);
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(payload.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+    let output = crate::support::run_hook_program(&alone, &ws.db, &ws.root, "claude", &payload);
     assert!(output.status.success());
     assert_eq!(output.stdout, b"");
     assert_eq!(String::from_utf8_lossy(&output.stderr), "");

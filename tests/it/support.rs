@@ -363,26 +363,9 @@ pub fn drain_hooks_and_wait(db: &Path) {
 /// Runs `prodcode hook <agent>` in `cwd` with `payload` on stdin, and checks what every call
 /// must do whatever happens: exit 0, the agent's harmless reply, nothing on stderr.
 pub fn run_hook(db: &Path, cwd: &Path, agent: &str, payload: &str) -> Output {
-    use std::io::Write;
     // What installed hooks run; `prodcode hook <agent>` is the same handler (durability.rs and
     // import.rs call it that way).
-    let mut child = Command::new(hook_bin())
-        .args([agent, "--db"])
-        .arg(db)
-        .current_dir(cwd)
-        .env_remove("PRODCODE_DB")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(payload.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+    let output = run_hook_program(&hook_bin(), db, cwd, agent, payload);
     assert!(
         output.status.success(),
         "hook {agent} exited {:?}",
@@ -399,6 +382,34 @@ pub fn run_hook(db: &Path, cwd: &Path, agent: &str, payload: &str) -> Output {
         "stderr of hook {agent}"
     );
     output
+}
+
+/// Runs `program <agent> --db <db>` in `cwd` with `payload` on stdin, as an agent runs its hook.
+pub fn run_hook_program(
+    program: &Path,
+    db: &Path,
+    cwd: &Path,
+    agent: &str,
+    payload: &str,
+) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(program)
+        .args([agent, "--db"])
+        .arg(db)
+        .current_dir(cwd)
+        .env_remove("PRODCODE_DB")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(payload.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
 }
 
 /// A Claude Code session driven through `prodcode hook claude` with the fixtures of
