@@ -520,27 +520,16 @@ fn hook_in(
     payload: &str,
     envs: &[(&str, &Path)],
 ) -> Output {
-    use std::io::Write;
     let mut command = namespace.command(&bin());
     command
         .args(["hook", agent, "--db"])
         .arg(db)
         .current_dir(cwd)
-        .env_remove("PRODCODE_DB")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .env_remove("PRODCODE_DB");
     for (key, value) in envs {
         command.env(key, value);
     }
-    let mut child = command.spawn().unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(payload.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+    let output = crate::support::output_with_stdin(&mut command, payload.as_bytes());
     assert!(output.status.success(), "hook {agent}: {output:?}");
     output
 }

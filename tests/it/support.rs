@@ -392,23 +392,25 @@ pub fn run_hook_program(
     agent: &str,
     payload: &str,
 ) -> Output {
-    use std::io::Write;
-    let mut child = Command::new(program)
+    let mut command = Command::new(program);
+    command
         .args([agent, "--db"])
         .arg(db)
         .current_dir(cwd)
-        .env_remove("PRODCODE_DB")
+        .env_remove("PRODCODE_DB");
+    output_with_stdin(&mut command, payload.as_bytes())
+}
+
+/// Runs `command` with `input` on its stdin and its output captured.
+pub fn output_with_stdin(command: &mut Command, input: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(payload.as_bytes())
-        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
     child.wait_with_output().unwrap()
 }
 
