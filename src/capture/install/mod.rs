@@ -318,11 +318,10 @@ fn run_agent(
     };
     let fresh = document.root.is_empty();
     let agent = request.agent;
-    let command = command.to_owned();
     let changes = match request.action {
-        Action::Install => agents::install(spec, agent, &mut document.root, &command, fresh)
+        Action::Install => agents::install(spec, agent, &mut document.root, command, fresh)
             .map_err(|error| malformed(format!("its hooks are not shaped as expected: {error}")))?,
-        Action::Uninstall => agents::uninstall(spec, agent, &mut document.root, &command),
+        Action::Uninstall => agents::uninstall(spec, agent, &mut document.root, command),
     };
     let mut notes = agents::notes(agent, &document.root);
     if agent == Agent::Codex {
@@ -369,12 +368,12 @@ fn run_agent(
             &path,
             existing.as_deref(),
             content.as_deref(),
-            &command,
+            command,
         )?);
     }
     Ok(Outcome {
         path,
-        command,
+        command: command.to_owned(),
         changes,
         file,
         backup,
