@@ -166,8 +166,15 @@ pub fn drain(db: &Path, linger: Duration) -> Drained {
         }
     }
     drained.waiting = Spool::for_db(db).waiting(super::now_ms());
+    if !linger.is_zero() {
+        super::marker::prune(db, MARKER_IDLE);
+    }
     drained
 }
+
+/// Session markers untouched this long are removed by a background drainer as it exits: the
+/// session's next call, if any, asks the store.
+const MARKER_IDLE: Duration = Duration::from_secs(24 * 3600);
 
 /// For a command about to read the store: returns once the spool is recorded (by a running
 /// drainer, else in this process), or after [`SETTLE_TIMEOUT`]; the number of entries still

@@ -19,12 +19,14 @@
 mod agents;
 pub mod drain;
 pub mod event;
+mod marker;
 pub mod observe;
 mod record;
 pub mod spool;
 mod transcript;
 pub mod worktree;
 
+use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -32,11 +34,12 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::capture::privacy;
+use crate::model::ContentHash;
 use crate::store::hooks as store_hooks;
 use crate::store::{Store, StoreError};
 use event::{Action, HookEvent, Target};
 use observe::Observation;
-use spool::{Entry, Spool};
+use spool::{Entry, Head, Spool};
 use worktree::Manifest;
 
 /// How long a hook waits for another process's write before spooling instead.
@@ -257,27 +260,38 @@ fn run(config: &Config, call: &Call<'_>) -> Result<(), Failure> {
     };
     let spool = Spool::for_db(db);
     if !drain::in_process() {
-        // What the store already knows (read-only: no write lock, no checkpoint on close);
-        // nothing on a first call. Entries still in the spool are not in it yet, which costs at
-        // most a re-read (see `drain`).
-        let known = Store::open_read_only(db).ok();
-        let waiting = event
-            .interaction()
-            .map(|interaction| spool.heads(call.received_ms, &interaction))
+        let interaction = event.interaction();
+        let waiting = interaction
+            .as_deref()
+            .map(|interaction| spool.heads(call.received_ms, interaction))
             .unwrap_or_default();
         // Moved, not copied: on a big file each of these is megabytes.
-        let observation = observe_with(known.as_ref(), &waiting, event, redactions, call);
-        drop(known);
+        let observation = match interaction
+            .as_deref()
+            .and_then(|interaction| session_without_store(db, interaction, &waiting, &event, call))
+        {
+            Some(session) => observe_session(&session, event, redactions, call),
+            None => {
+                // What the store already knows (read-only: no write lock, no checkpoint on
+                // close); nothing on a first call. Entries still in the spool are not in it
+                // yet, which costs at most a re-read (see `drain`).
+                let known = Store::open_read_only(db).ok();
+                observe_with(known.as_ref(), &waiting, event, redactions, call)
+            }
+        };
         let payload = git_payload(&observation).unwrap_or(payload);
         let mut current = Entry::new(call.agent, call.received_ms, payload, Some(observation));
-        match spool.push_deferred(&mut current) {
+        let head = Head::of(&current);
+        let pushed = keep_marked(db, &head, || spool.push_deferred(&mut current, &head));
+        match pushed {
             Ok(_) => {
                 drain::start_in_background(db);
                 return Ok(());
             }
             // No spool place takes it: record it here and now, the agent waiting.
             Err(why) => {
-                let recorded = record_now(config, db, &spool, &current, call);
+                let recorded =
+                    keep_marked(db, &head, || record_now(config, db, &spool, &current, call));
                 let note = format!("the spool could not take the payload ({why})");
                 return match recorded {
                     Ok(()) => Err(Failure::kept(format!("{note}; recorded in-process"))),
@@ -294,12 +308,8 @@ fn run(config: &Config, call: &Call<'_>) -> Result<(), Failure> {
         Err(error) => {
             let observation = observe_with(None, &[], event, redactions, call);
             let payload = git_payload(&observation).unwrap_or(payload);
-            let spooled = spool.push(&Entry::new(
-                call.agent,
-                call.received_ms,
-                payload,
-                Some(observation),
-            ));
+            let entry = Entry::new(call.agent, call.received_ms, payload, Some(observation));
+            let spooled = keep_marked(db, &Head::of(&entry), || spool.push(&entry));
             return Err(Failure::spooled(
                 &format!("cannot open the database: {error}"),
                 spooled,
@@ -309,7 +319,152 @@ fn run(config: &Config, call: &Call<'_>) -> Result<(), Failure> {
     let observation = observe_with(Some(&store), &[], event, redactions, call);
     let payload = git_payload(&observation).unwrap_or(payload);
     let current = Entry::new(call.agent, call.received_ms, payload, Some(observation));
-    record_with(store, &spool, &current, call)
+    keep_marked(db, &Head::of(&current), || {
+        record_with(store, &spool, &current, call)
+    })
+}
+
+/// Runs `keep`, which puts the entry whose head is `head` in the spool or the store, between
+/// writing its session's marker as pending and confirming it, or clearing it when nothing kept
+/// the entry (see [`marker`]). Events that do not close their session's brackets leave the
+/// marker alone.
+fn keep_marked<T, E>(db: &Path, head: &Head, keep: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
+    let Some(interaction) = head.interaction.as_deref().filter(|_| head.closes_open) else {
+        return keep();
+    };
+    marker::write(db, interaction, head, false);
+    let kept = keep();
+    match &kept {
+        Ok(_) => marker::write(db, interaction, head, true),
+        Err(_) => marker::clear(db, interaction, head.received_ms),
+    }
+    kept
+}
+
+/// What a file-edit call needs of the store, when the session's marker and the spool's heads
+/// tell it alone (see [`marker`]): the session's open brackets, and the files' texts as last
+/// seen.
+struct Session {
+    interaction: String,
+    open: Vec<spool::OpenKey>,
+    /// Fingerprints ([`spool::fingerprint`]) by path.
+    seen: HashMap<String, String>,
+}
+
+/// [`Session`] from the newest event that closed the session's brackets, the marker's or a
+/// waiting head's, and the heads received after it; `None` when the store must be asked: not a
+/// file edit (a shell post compares with its bracket's manifest), no such event known, a shell
+/// bracket open (its manifest is in the store), or a pre call on a file the session has not
+/// seen.
+fn session_without_store(
+    db: &Path,
+    interaction: &str,
+    waiting: &[Head],
+    event: &HookEvent,
+    call: &Call<'_>,
+) -> Option<Session> {
+    let (tool_call, pre) = match &event.action {
+        Action::PreTool(tool_call) => (tool_call, true),
+        Action::PostTool(tool_call) => (tool_call, false),
+        _ => return None,
+    };
+    let Target::Files(edits) = &tool_call.target else {
+        return None;
+    };
+    // Heads written before they carried their receipt time cannot be ordered.
+    if waiting.iter().any(|head| head.received_ms == 0) {
+        return None;
+    }
+    let marker = marker::read(db, interaction).filter(|marker| {
+        marker.confirmed && marker.head.closes_open && marker.head.received_ms < call.received_ms
+    });
+    let newest_head = waiting.iter().rev().find(|head| head.closes_open);
+    let start = match (marker.as_ref().map(|marker| &marker.head), newest_head) {
+        (Some(marked), Some(head)) if marked.received_ms > head.received_ms => marked,
+        (_, Some(head)) => head,
+        (Some(marked), None) => marked,
+        (None, None) => return None,
+    };
+    let mut open: Vec<spool::OpenKey> = Vec::new();
+    let mut seen = HashMap::new();
+    let after = waiting
+        .iter()
+        .filter(|head| head.received_ms > start.received_ms);
+    for head in std::iter::once(start).chain(after) {
+        if head.closes_open {
+            open.clear();
+        }
+        open.extend(head.opens.iter().cloned());
+        for file in &head.seen {
+            seen.insert(file.path.clone(), file.text.clone());
+        }
+    }
+    if open.iter().any(|key| key.kind != "file") {
+        return None;
+    }
+    if pre
+        && !edits.iter().all(|edit| {
+            seen.contains_key(observe::canonical(&edit.path).to_string_lossy().as_ref())
+        })
+    {
+        return None;
+    }
+    Some(Session {
+        interaction: interaction.to_owned(),
+        open,
+        seen,
+    })
+}
+
+/// The observation of a file-edit `event` from its [`Session`], without the store.
+fn observe_session(
+    session: &Session,
+    event: HookEvent,
+    redactions: Vec<(String, u32)>,
+    call: &Call<'_>,
+) -> Observation {
+    let closing = match &event.action {
+        Action::PostTool(tool_call) => Some(tool_call),
+        _ => None,
+    };
+    let left_open: Vec<_> = spool_brackets(&session.interaction, &session.open)
+        .filter(|bracket| closing.is_none_or(|tool_call| !closes(tool_call, bracket)))
+        .map(|bracket| (bracket, None))
+        .collect();
+    let saved = |path: &str, text: &str| {
+        session.seen.get(path).map(String::as_str) == Some(spool::fingerprint(text).as_str())
+    };
+    observe::observe(
+        event,
+        redactions,
+        call.received_ms,
+        None,
+        &saved,
+        &left_open,
+    )
+}
+
+/// The brackets `keys` name, as known from the spool or a marker: id 0 and no manifest, found
+/// by tool call and path when recorded.
+fn spool_brackets<'a>(
+    interaction: &'a str,
+    keys: &'a [spool::OpenKey],
+) -> impl Iterator<Item = store_hooks::Bracket> + 'a {
+    keys.iter().map(move |key| store_hooks::Bracket {
+        id: 0,
+        interaction_id: interaction.to_owned(),
+        tool_use_id: key.tool_use_id.clone(),
+        tool_name: key.tool.clone(),
+        kind: if key.kind == "shell" {
+            store_hooks::BracketKind::Shell
+        } else {
+            store_hooks::BracketKind::File
+        },
+        path: key.path.clone(),
+        manifest: None,
+        opened_ms: 0,
+        open_event_id: 0,
+    })
 }
 
 /// The observation of `event`, with what the store knows of it when there is a store: the
@@ -329,14 +484,16 @@ fn observe_with(
             redactions,
             call.received_ms,
             None,
-            &|_| None,
+            &|_, _| false,
             &left_open,
         );
     };
     let previous = shell_manifest(store, &event);
-    let saved = |path: &str| {
-        let latest = store.snapshot_ids_before(path, i64::MAX, 1).ok()?;
-        latest.into_iter().next().map(|(_, hash)| hash)
+    let saved = |path: &str, text: &str| {
+        let latest = store
+            .snapshot_ids_before(path, i64::MAX, 1)
+            .unwrap_or_default();
+        latest.first().map(|(_, hash)| hash) == Some(&ContentHash::of(text.as_bytes()))
     };
     observe::observe(
         event,
@@ -658,21 +815,7 @@ fn left_open(
         if head.closes_open {
             open.clear();
         }
-        open.extend(head.opens.iter().map(|key| store_hooks::Bracket {
-            id: 0,
-            interaction_id: interaction.clone(),
-            tool_use_id: key.tool_use_id.clone(),
-            tool_name: key.tool.clone(),
-            kind: if key.kind == "shell" {
-                store_hooks::BracketKind::Shell
-            } else {
-                store_hooks::BracketKind::File
-            },
-            path: key.path.clone(),
-            manifest: None,
-            opened_ms: 0,
-            open_event_id: 0,
-        }));
+        open.extend(spool_brackets(&interaction, &head.opens));
     }
     open.into_iter()
         .filter(|bracket| closing.is_none_or(|call| !closes(call, bracket)))
@@ -692,5 +835,134 @@ fn closes(call: &event::ToolCall, bracket: &store_hooks::Bracket) -> bool {
     match (&call.tool_use_id, &bracket.tool_use_id) {
         (Some(id), Some(open)) => id == open,
         _ => call.tool == bracket.tool_name,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::spool::{OpenKey, Seen, fingerprint};
+    use super::*;
+
+    const INTERACTION: &str = "claude:s1";
+
+    /// A Claude `Edit` pre or post event of `tool_use_id` on `path`, received at `received_ms`.
+    fn edit(post: bool, tool_use_id: &str, path: &Path) -> HookEvent {
+        let payload = serde_json::json!({
+            "session_id": "s1",
+            "cwd": "/",
+            "hook_event_name": if post { "PostToolUse" } else { "PreToolUse" },
+            "tool_name": "Edit",
+            "tool_use_id": tool_use_id,
+            "tool_input": { "file_path": path, "old_string": "a", "new_string": "b" },
+        })
+        .to_string();
+        let call = Call {
+            agent: "claude",
+            event: None,
+            input: payload.as_bytes(),
+            cwd: None,
+            received_ms: 0,
+        };
+        parse(&call, &payload)
+    }
+
+    fn call_at(received_ms: i64) -> Call<'static> {
+        Call {
+            agent: "claude",
+            event: None,
+            input: b"",
+            cwd: None,
+            received_ms,
+        }
+    }
+
+    /// The head of an event received at `received_ms` that closes the session's brackets,
+    /// opens `opens` (tool call id, kind, path) and saw `seen` (path, text).
+    fn head(received_ms: i64, opens: &[(&str, &str, &Path)], seen: &[(&Path, &str)]) -> Head {
+        Head {
+            head: 2,
+            interaction: Some(INTERACTION.to_owned()),
+            closes_open: true,
+            opens: opens
+                .iter()
+                .map(|(id, kind, path)| OpenKey {
+                    kind: (*kind).to_owned(),
+                    path: path.to_string_lossy().into_owned(),
+                    tool: "Edit".to_owned(),
+                    tool_use_id: Some((*id).to_owned()),
+                })
+                .collect(),
+            received_ms,
+            seen: seen
+                .iter()
+                .map(|(path, text)| Seen {
+                    path: path.to_string_lossy().into_owned(),
+                    text: fingerprint(text),
+                })
+                .collect(),
+        }
+    }
+
+    /// When the session's marker and the spool's heads answer for the store, and when not.
+    #[test]
+    fn a_file_edit_skips_the_store_only_when_the_marker_and_heads_tell_everything() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let db = root.join("prodcode.db");
+        let (a, b) = (root.join("a.rs"), root.join("b.rs"));
+        let session = |waiting: &[Head], event: &HookEvent, at: i64| {
+            session_without_store(&db, INTERACTION, waiting, event, &call_at(at))
+        };
+        // Nothing known: the store.
+        assert!(session(&[], &edit(false, "t2", &a), 100).is_none());
+
+        // The post of t1 saw a.rs; it is recorded and confirmed.
+        marker::write(&db, INTERACTION, &head(10, &[], &[(&a, "text a")]), false);
+        assert!(
+            session(&[], &edit(false, "t2", &a), 100).is_none(),
+            "a pending marker is not trusted"
+        );
+        marker::write(&db, INTERACTION, &head(10, &[], &[(&a, "text a")]), true);
+        let known = session(&[], &edit(false, "t2", &a), 100).unwrap();
+        assert!(known.open.is_empty());
+        assert_eq!(known.seen[a.to_str().unwrap()], fingerprint("text a"));
+        assert!(
+            session(&[], &edit(false, "t2", &b), 100).is_none(),
+            "a pre on a file the session has not seen asks the store for its snapshot"
+        );
+        assert!(session(&[], &edit(true, "t2", &b), 100).is_some());
+        assert!(
+            session(&[], &edit(false, "t2", &a), 5).is_none(),
+            "a marker received after the call is not its past"
+        );
+
+        // The pre of t2 is still in the spool: its head opens t2 on a.rs.
+        let pre = head(20, &[("t2", "file", &a)], &[(&a, "text a2")]);
+        let known = session(std::slice::from_ref(&pre), &edit(true, "t2", &a), 100).unwrap();
+        assert_eq!(known.open.len(), 1);
+        assert_eq!(known.seen[a.to_str().unwrap()], fingerprint("text a2"));
+        // Its head written by an older prodcode, without a receipt time: the store.
+        let old = Head {
+            received_ms: 0,
+            ..pre.clone()
+        };
+        assert!(session(&[old], &edit(true, "t2", &a), 100).is_none());
+
+        // A newer marker wins over an older waiting head (recorded in-process meanwhile).
+        marker::write(&db, INTERACTION, &head(30, &[], &[(&b, "text b")]), true);
+        let known = session(std::slice::from_ref(&pre), &edit(false, "t3", &b), 100).unwrap();
+        assert!(known.open.is_empty());
+        assert!(!known.seen.contains_key(a.to_str().unwrap()));
+
+        // A shell bracket open: its manifest is in the store.
+        let shell = head(40, &[("t4", "shell", &root)], &[]);
+        assert!(session(&[shell], &edit(false, "t5", &b), 100).is_none());
+
+        // Not a file edit: the store.
+        let prompt = HookEvent {
+            action: Action::Stop,
+            ..edit(false, "t6", &a)
+        };
+        assert!(session(&[], &prompt, 100).is_none());
     }
 }

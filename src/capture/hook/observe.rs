@@ -14,7 +14,6 @@ use serde::{Deserialize, Serialize};
 use super::event::{Action, HookEvent, Target, undo_replacements};
 use super::worktree::{self, MAX_FILE_BYTES, Manifest, Scan};
 use crate::git;
-use crate::model::ContentHash;
 use crate::store::hooks::{Bracket, BracketKind};
 
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
@@ -102,8 +101,8 @@ impl Content {
 
 /// Reads what `event` needs. `previous` is the work-tree manifest of the shell bracket a post
 /// event closes, when the store could give it (unchanged files are then not read again).
-/// `saved` gives the content hash of a file's latest snapshot, so that git is asked about a
-/// file's index entry only when the file changed since (the common case asks nothing).
+/// `saved(path, text)` tells whether `text` is the file's latest snapshot, so that git is asked
+/// about a file's index entry only when the file changed since (the common case asks nothing).
 /// `left_open` are the brackets of the session this event closes without a post of their own,
 /// each with the manifest it saved (shell brackets).
 pub fn observe(
@@ -111,7 +110,7 @@ pub fn observe(
     redactions: Vec<(String, u32)>,
     received_ms: i64,
     previous: Option<&Manifest>,
-    saved: &dyn Fn(&str) -> Option<ContentHash>,
+    saved: &dyn Fn(&str, &str) -> bool,
     left_open: &[(Bracket, Option<Manifest>)],
 ) -> Observation {
     let mut event = event;
@@ -176,9 +175,7 @@ pub fn observe(
                     .and_then(|repo| git::relative_path(&repo.root, &path));
                 let matches_git = match (&content, &repo, &rel_path) {
                     (Content::Text(text), Some(repo), Some(relative))
-                        if !post
-                            && saved(&path.to_string_lossy())
-                                != Some(ContentHash::of(text.as_bytes())) =>
+                        if !post && !saved(&path.to_string_lossy(), text) =>
                     {
                         git::index_id_quick(&repo.root, relative)
                             .is_some_and(|oid| oid == git::object_id(text.as_bytes()))

@@ -42,6 +42,26 @@ pub struct Head {
     pub closes_open: bool,
     /// The brackets recording it opens.
     pub opens: Vec<OpenKey>,
+    /// When the hook call received it (0 in entries written before this field).
+    #[serde(default)]
+    pub received_ms: i64,
+    /// The files it saw, as their text was (see [`fingerprint`]); absent and unreadable files
+    /// are left out.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub seen: Vec<Seen>,
+}
+
+/// A file an entry saw and a fingerprint of its text.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct Seen {
+    pub path: String,
+    pub text: String,
+}
+
+/// Length and CRC-32 of `text`: tells whether a file changed since an event saw it, to decide
+/// whether git's index entry must be read (a collision only means it is not read).
+pub fn fingerprint(text: &str) -> String {
+    format!("{}-{:08x}", text.len(), crc32fast::hash(text.as_bytes()))
 }
 
 /// A bracket an entry opens once recorded.
@@ -70,6 +90,17 @@ impl Head {
         };
         let event = &observation.event;
         head.interaction = event.interaction();
+        head.received_ms = entry.received_ms;
+        head.seen = observation
+            .files
+            .iter()
+            .filter_map(|file| {
+                Some(Seen {
+                    path: file.path.clone(),
+                    text: fingerprint(file.content.text()?),
+                })
+            })
+            .collect();
         head.closes_open = matches!(
             event.action,
             Action::PreTool(_)
@@ -282,12 +313,18 @@ impl Spool {
     }
 
     fn push_entry(&self, entry: &Entry, sync: bool) -> Result<PathBuf, String> {
-        self.push_bytes(entry, &[], sync)
+        self.push_bytes(entry, &Head::of(entry), &[], sync)
     }
 
     /// Writes the head line, the entry's line, then `tail` (its sections' raw texts).
-    fn push_bytes(&self, entry: &Entry, tail: &[&[u8]], sync: bool) -> Result<PathBuf, String> {
-        let mut bytes = serde_json::to_vec(&Head::of(entry)).map_err(|error| error.to_string())?;
+    fn push_bytes(
+        &self,
+        entry: &Entry,
+        head: &Head,
+        tail: &[&[u8]],
+        sync: bool,
+    ) -> Result<PathBuf, String> {
+        let mut bytes = serde_json::to_vec(head).map_err(|error| error.to_string())?;
         bytes.push(b'\n');
         let line = match serde_json::to_vec(entry) {
             Ok(line) => line,
@@ -307,15 +344,15 @@ impl Spool {
         self.places.push_parts(&parts, sync)
     }
 
-    /// [`Spool::push`] without waiting for the disk: for the hook's normal path, where the
-    /// drainer records the entry moments later (see [`crate::spool::Spool::push_with`] for what
+    /// [`Spool::push`] without waiting for the disk, with `entry`'s [`Head::of`]: for the
+    /// hook's normal path, where the drainer records the entry moments later (see [`crate::spool::Spool::push_with`] for what
     /// survives what).
     /// The large texts (the payload, the files' texts) are written raw after the entry's line
     /// instead of as JSON strings inside it; `entry` is unchanged afterwards.
-    pub fn push_deferred(&self, entry: &mut Entry) -> Result<PathBuf, String> {
+    pub fn push_deferred(&self, entry: &mut Entry, head: &Head) -> Result<PathBuf, String> {
         let texts = entry.take_texts();
         let tail: Vec<&[u8]> = texts.iter().map(String::as_bytes).collect();
-        let result = self.push_bytes(entry, &tail, false);
+        let result = self.push_bytes(entry, head, &tail, false);
         entry.put_texts(texts)?;
         result
     }
@@ -514,7 +551,8 @@ mod tests {
             Some(observation),
         );
         let pushed = entry.clone();
-        let path = spool.push_deferred(&mut entry).unwrap();
+        let head = Head::of(&entry);
+        let path = spool.push_deferred(&mut entry, &head).unwrap();
         assert_eq!(entry, pushed);
         let written = std::fs::read(&path).unwrap();
         assert!(
