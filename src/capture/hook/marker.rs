@@ -30,12 +30,15 @@ pub struct Marker {
     pub head: Head,
 }
 
-/// Where `interaction`'s marker lives.
+/// Where `interaction`'s marker lives. Named by a CRC-32 of the id, not a cryptographic hash:
+/// setting up SHA-256 detects CPU features, which is tens of microseconds where `cpuid` traps to
+/// a hypervisor. Two sessions with the same name only overwrite each other's marker (each
+/// marker names its session), and then ask the store.
 fn path(db: &Path, interaction: &str) -> PathBuf {
-    let digest = ring::digest::digest(&ring::digest::SHA256, interaction.as_bytes());
     crate::spool::sibling(db, "sessions").join(format!(
-        "{}.json",
-        crate::model::hex(&digest.as_ref()[..16])
+        "{:08x}-{}.json",
+        crc32fast::hash(interaction.as_bytes()),
+        interaction.len()
     ))
 }
 
