@@ -26,7 +26,7 @@ pub mod spool;
 mod transcript;
 pub mod worktree;
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -265,12 +265,12 @@ fn run(config: &Config, call: &Call<'_>) -> Result<(), Failure> {
             .as_deref()
             .map(|interaction| spool.heads(call.received_ms, interaction))
             .unwrap_or_default();
-        // Moved, not copied: on a big file each of these is megabytes.
-        let observation = match interaction
+        let session = interaction
             .as_deref()
-            .and_then(|interaction| session_without_store(db, interaction, &waiting, &event, call))
-        {
-            Some(session) => observe_session(&session, event, redactions, call),
+            .and_then(|interaction| session_without_store(db, interaction, &waiting, call));
+        // Moved, not copied: on a big file each of these is megabytes.
+        let observation = match session.as_ref().filter(|session| session.answers(&event)) {
+            Some(session) => observe_session(session, event, redactions, call),
             None => {
                 // What the store already knows (read-only: no write lock, no checkpoint on
                 // close); nothing on a first call. Entries still in the spool are not in it
@@ -281,7 +281,10 @@ fn run(config: &Config, call: &Call<'_>) -> Result<(), Failure> {
         };
         let payload = git_payload(&observation).unwrap_or(payload);
         let mut current = Entry::new(call.agent, call.received_ms, payload, Some(observation));
-        let head = Head::of(&current);
+        let mut head = Head::of(&current);
+        if let Some(session) = &session {
+            head.carry_seen(&session.seen);
+        }
         let pushed = keep_marked(db, &head, || spool.push_deferred(&mut current, &head));
         match pushed {
             Ok(_) => {
@@ -341,36 +344,47 @@ fn keep_marked<T, E>(db: &Path, head: &Head, keep: impl FnOnce() -> Result<T, E>
     kept
 }
 
-/// What a file-edit call needs of the store, when the session's marker and the spool's heads
-/// tell it alone (see [`marker`]): the session's open brackets, and the files' texts as last
-/// seen.
+/// What a file-edit call needs of the store, as the session's marker and the spool's heads tell
+/// it (see [`marker`]): the session's open brackets, and the files' texts as last seen.
 struct Session {
     interaction: String,
     open: Vec<spool::OpenKey>,
     /// Fingerprints ([`spool::fingerprint`]) by path.
-    seen: HashMap<String, String>,
+    seen: BTreeMap<String, String>,
+}
+
+impl Session {
+    /// Whether this is all `event` needs of the store: a file edit (a shell post compares with
+    /// its bracket's manifest, which only the store has), no shell bracket open (the same),
+    /// and for a pre, files the session has seen (else their last snapshot is in the store).
+    fn answers(&self, event: &HookEvent) -> bool {
+        let (tool_call, pre) = match &event.action {
+            Action::PreTool(tool_call) => (tool_call, true),
+            Action::PostTool(tool_call) => (tool_call, false),
+            _ => return false,
+        };
+        let Target::Files(edits) = &tool_call.target else {
+            return false;
+        };
+        if self.open.iter().any(|key| key.kind != "file") {
+            return false;
+        }
+        !pre || edits.iter().all(|edit| {
+            let path = observe::canonical(&edit.path);
+            self.seen.contains_key(path.to_string_lossy().as_ref())
+        })
+    }
 }
 
 /// [`Session`] from the newest event that closed the session's brackets, the marker's or a
-/// waiting head's, and the heads received after it; `None` when the store must be asked: not a
-/// file edit (a shell post compares with its bracket's manifest), no such event known, a shell
-/// bracket open (its manifest is in the store), or a pre call on a file the session has not
-/// seen.
+/// waiting head's, and the heads received after it; `None` when no such event is known
+/// (then the store is asked).
 fn session_without_store(
     db: &Path,
     interaction: &str,
     waiting: &[Head],
-    event: &HookEvent,
     call: &Call<'_>,
 ) -> Option<Session> {
-    let (tool_call, pre) = match &event.action {
-        Action::PreTool(tool_call) => (tool_call, true),
-        Action::PostTool(tool_call) => (tool_call, false),
-        _ => return None,
-    };
-    let Target::Files(edits) = &tool_call.target else {
-        return None;
-    };
     // Heads written before they carried their receipt time cannot be ordered.
     if waiting.iter().any(|head| head.received_ms == 0) {
         return None;
@@ -386,7 +400,7 @@ fn session_without_store(
         (None, None) => return None,
     };
     let mut open: Vec<spool::OpenKey> = Vec::new();
-    let mut seen = HashMap::new();
+    let mut seen = BTreeMap::new();
     let after = waiting
         .iter()
         .filter(|head| head.received_ms > start.received_ms);
@@ -398,16 +412,6 @@ fn session_without_store(
         for file in &head.seen {
             seen.insert(file.path.clone(), file.text.clone());
         }
-    }
-    if open.iter().any(|key| key.kind != "file") {
-        return None;
-    }
-    if pre
-        && !edits.iter().all(|edit| {
-            seen.contains_key(observe::canonical(&edit.path).to_string_lossy().as_ref())
-        })
-    {
-        return None;
     }
     Some(Session {
         interaction: interaction.to_owned(),
@@ -911,7 +915,8 @@ mod tests {
         let db = root.join("prodcode.db");
         let (a, b) = (root.join("a.rs"), root.join("b.rs"));
         let session = |waiting: &[Head], event: &HookEvent, at: i64| {
-            session_without_store(&db, INTERACTION, waiting, event, &call_at(at))
+            session_without_store(&db, INTERACTION, waiting, &call_at(at))
+                .filter(|session| session.answers(event))
         };
         // Nothing known: the store.
         assert!(session(&[], &edit(false, "t2", &a), 100).is_none());
@@ -964,5 +969,14 @@ mod tests {
             ..edit(false, "t6", &a)
         };
         assert!(session(&[], &prompt, 100).is_none());
+
+        // A stop carries the files the session saw: the next turn's first pre on them needs no
+        // store.
+        let mut stop = head(50, &[], &[]);
+        let known = session_without_store(&db, INTERACTION, &[], &call_at(45)).unwrap();
+        stop.carry_seen(&known.seen);
+        assert_eq!(stop.seen.len(), 1, "b.rs, from the marker written at 30");
+        marker::write(&db, INTERACTION, &stop, true);
+        assert!(session(&[], &edit(false, "t7", &b), 100).is_some());
     }
 }

@@ -51,6 +51,32 @@ pub struct Head {
     pub seen: Vec<Seen>,
 }
 
+/// Files carried in a head's `seen` beyond the entry's own, at most (in bytes of path and
+/// fingerprint): heads are read whole, and one over [`MAX_HEAD_BYTES`] is not read at all.
+const MAX_CARRIED_SEEN_BYTES: usize = 16 * 1024;
+
+impl Head {
+    /// Adds to `seen` the files `earlier` (the session's, as last seen) names that this entry
+    /// did not see itself, up to [`MAX_CARRIED_SEEN_BYTES`]: so that a prompt or a stop does
+    /// not make the session forget them.
+    pub fn carry_seen(&mut self, earlier: &std::collections::BTreeMap<String, String>) {
+        let mut budget = MAX_CARRIED_SEEN_BYTES;
+        for (path, text) in earlier {
+            if self.seen.iter().any(|seen| &seen.path == path) {
+                continue;
+            }
+            let Some(left) = budget.checked_sub(path.len() + text.len()) else {
+                break;
+            };
+            budget = left;
+            self.seen.push(Seen {
+                path: path.clone(),
+                text: text.clone(),
+            });
+        }
+    }
+}
+
 /// A file an entry saw and a fingerprint of its text.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub struct Seen {
@@ -498,6 +524,26 @@ mod tests {
             cwd: Some(PathBuf::from("/r")),
             action,
         }
+    }
+
+    /// Files carried from earlier heads never push a head line past what readers read.
+    #[test]
+    fn carried_files_stay_within_a_readable_head() {
+        let earlier: std::collections::BTreeMap<String, String> = (0..10_000)
+            .map(|n| (format!("/r/{n:05}/{}", "d".repeat(100)), fingerprint("x")))
+            .collect();
+        let mut head = Head {
+            seen: vec![Seen {
+                path: "/r/own.rs".to_owned(),
+                text: fingerprint("own"),
+            }],
+            ..Head::default()
+        };
+        head.carry_seen(&earlier);
+        assert!(head.seen.len() > 100 && head.seen.len() < 10_000);
+        assert_eq!(head.seen[0].path, "/r/own.rs");
+        let line = serde_json::to_vec(&head).unwrap();
+        assert!((line.len() as u64) < MAX_HEAD_BYTES, "{} bytes", line.len());
     }
 
     /// Large texts written raw after the entry's line come back where they were, next to small
