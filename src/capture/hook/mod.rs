@@ -269,8 +269,24 @@ fn run(config: &Config, call: &Call<'_>) -> Result<(), Failure> {
             .as_deref()
             .and_then(|interaction| session_without_store(db, interaction, &waiting, call));
         // Moved, not copied: on a big file each of these is megabytes.
-        let observation = match session.as_ref().filter(|session| session.answers(&event)) {
-            Some(session) => observe_session(session, event, redactions, call),
+        let answered = session
+            .as_ref()
+            .and_then(|session| Some((session, session.left_open(&event)?)));
+        let observation = match answered {
+            Some((session, left_open)) => {
+                let saved = |path: &str, text: &str| {
+                    session.seen.get(path).map(String::as_str)
+                        == Some(spool::fingerprint(text).as_str())
+                };
+                observe::observe(
+                    event,
+                    redactions,
+                    call.received_ms,
+                    None,
+                    &saved,
+                    &left_open,
+                )
+            }
             None => {
                 // What the store already knows (read-only: no write lock, no checkpoint on
                 // close); nothing on a first call. Entries still in the spool are not in it
@@ -345,34 +361,43 @@ fn keep_marked<T, E>(db: &Path, head: &Head, keep: impl FnOnce() -> Result<T, E>
 }
 
 /// What a file-edit call needs of the store, as the session's marker and the spool's heads tell
-/// it (see [`marker`]): the session's open brackets, and the files' texts as last seen.
+/// it (see [`marker`]).
 struct Session {
-    interaction: String,
-    open: Vec<spool::OpenKey>,
-    /// Fingerprints ([`spool::fingerprint`]) by path.
+    /// The newest event known to have closed the session's brackets, and those received after.
+    chain: Vec<Head>,
+    /// Fingerprints ([`spool::fingerprint`]) of the files' texts as last seen, by path.
     seen: BTreeMap<String, String>,
 }
 
 impl Session {
-    /// Whether this is all `event` needs of the store: a file edit (a shell post compares with
-    /// its bracket's manifest, which only the store has), no shell bracket open (the same),
-    /// and for a pre, files the session has seen (else their last snapshot is in the store).
-    fn answers(&self, event: &HookEvent) -> bool {
+    /// The brackets `event` closes without a post of its own (see [`left_open`]), when this is
+    /// all it needs of the store: a file edit (a shell post compares with its bracket's
+    /// manifest, which only the store has), no shell bracket open (the same), and for a pre,
+    /// files the session has seen (else their last snapshot is in the store).
+    fn left_open(
+        &self,
+        event: &HookEvent,
+    ) -> Option<Vec<(store_hooks::Bracket, Option<Manifest>)>> {
         let (tool_call, pre) = match &event.action {
             Action::PreTool(tool_call) => (tool_call, true),
             Action::PostTool(tool_call) => (tool_call, false),
-            _ => return false,
+            _ => return None,
         };
         let Target::Files(edits) = &tool_call.target else {
-            return false;
+            return None;
         };
-        if self.open.iter().any(|key| key.kind != "file") {
-            return false;
-        }
-        !pre || edits.iter().all(|edit| {
+        let unseen = |edit: &event::FileEdit| {
             let path = observe::canonical(&edit.path);
-            self.seen.contains_key(path.to_string_lossy().as_ref())
-        })
+            !self.seen.contains_key(path.to_string_lossy().as_ref())
+        };
+        if pre && edits.iter().any(unseen) {
+            return None;
+        }
+        let left = left_open(None, &self.chain, event);
+        let shell = left
+            .iter()
+            .any(|(bracket, _)| bracket.kind == store_hooks::BracketKind::Shell);
+        (!shell).then_some(left)
     }
 }
 
@@ -393,59 +418,24 @@ fn session_without_store(
         marker.confirmed && marker.head.closes_open && marker.head.received_ms < call.received_ms
     });
     let newest_head = waiting.iter().rev().find(|head| head.closes_open);
-    let start = match (marker.as_ref().map(|marker| &marker.head), newest_head) {
+    let start = match (marker.map(|marker| marker.head), newest_head) {
         (Some(marked), Some(head)) if marked.received_ms > head.received_ms => marked,
-        (_, Some(head)) => head,
+        (_, Some(head)) => head.clone(),
         (Some(marked), None) => marked,
         (None, None) => return None,
     };
-    let mut open: Vec<spool::OpenKey> = Vec::new();
-    let mut seen = BTreeMap::new();
+    let since = start.received_ms;
     let after = waiting
         .iter()
-        .filter(|head| head.received_ms > start.received_ms);
-    for head in std::iter::once(start).chain(after) {
-        if head.closes_open {
-            open.clear();
-        }
-        open.extend(head.opens.iter().cloned());
-        for file in &head.seen {
-            seen.insert(file.path.clone(), file.text.clone());
-        }
-    }
-    Some(Session {
-        interaction: interaction.to_owned(),
-        open,
-        seen,
-    })
-}
-
-/// The observation of a file-edit `event` from its [`Session`], without the store.
-fn observe_session(
-    session: &Session,
-    event: HookEvent,
-    redactions: Vec<(String, u32)>,
-    call: &Call<'_>,
-) -> Observation {
-    let closing = match &event.action {
-        Action::PostTool(tool_call) => Some(tool_call),
-        _ => None,
-    };
-    let left_open: Vec<_> = spool_brackets(&session.interaction, &session.open)
-        .filter(|bracket| closing.is_none_or(|tool_call| !closes(tool_call, bracket)))
-        .map(|bracket| (bracket, None))
+        .filter(|head| head.received_ms > since)
+        .cloned();
+    let chain: Vec<Head> = std::iter::once(start).chain(after).collect();
+    let seen = chain
+        .iter()
+        .flat_map(|head| &head.seen)
+        .map(|file| (file.path.clone(), file.text.clone()))
         .collect();
-    let saved = |path: &str, text: &str| {
-        session.seen.get(path).map(String::as_str) == Some(spool::fingerprint(text).as_str())
-    };
-    observe::observe(
-        event,
-        redactions,
-        call.received_ms,
-        None,
-        &saved,
-        &left_open,
-    )
+    Some(Session { chain, seen })
 }
 
 /// The brackets `keys` name, as known from the spool or a marker: id 0 and no manifest, found
@@ -497,7 +487,9 @@ fn observe_with(
         let latest = store
             .snapshot_ids_before(path, i64::MAX, 1)
             .unwrap_or_default();
-        latest.first().map(|(_, hash)| hash) == Some(&ContentHash::of(text.as_bytes()))
+        latest
+            .first()
+            .is_some_and(|(_, hash)| *hash == ContentHash::of(text.as_bytes()))
     };
     observe::observe(
         event,
@@ -916,8 +908,10 @@ mod tests {
         let (a, b) = (root.join("a.rs"), root.join("b.rs"));
         let session = |waiting: &[Head], event: &HookEvent, at: i64| {
             session_without_store(&db, INTERACTION, waiting, &call_at(at))
-                .filter(|session| session.answers(event))
+                .filter(|session| session.left_open(event).is_some())
         };
+        // The brackets open in a session's chain: all those a pre closes.
+        let open = |known: &Session| left_open(None, &known.chain, &edit(false, "probe", &a)).len();
         // Nothing known: the store.
         assert!(session(&[], &edit(false, "t2", &a), 100).is_none());
 
@@ -929,7 +923,7 @@ mod tests {
         );
         marker::write(&db, INTERACTION, &head(10, &[], &[(&a, "text a")]), true);
         let known = session(&[], &edit(false, "t2", &a), 100).unwrap();
-        assert!(known.open.is_empty());
+        assert_eq!(open(&known), 0);
         assert_eq!(known.seen[a.to_str().unwrap()], fingerprint("text a"));
         assert!(
             session(&[], &edit(false, "t2", &b), 100).is_none(),
@@ -944,7 +938,12 @@ mod tests {
         // The pre of t2 is still in the spool: its head opens t2 on a.rs.
         let pre = head(20, &[("t2", "file", &a)], &[(&a, "text a2")]);
         let known = session(std::slice::from_ref(&pre), &edit(true, "t2", &a), 100).unwrap();
-        assert_eq!(known.open.len(), 1);
+        assert_eq!(open(&known), 1);
+        assert_eq!(
+            known.left_open(&edit(true, "t2", &a)).unwrap().len(),
+            0,
+            "the post closes its own bracket"
+        );
         assert_eq!(known.seen[a.to_str().unwrap()], fingerprint("text a2"));
         // Its head written by an older prodcode, without a receipt time: the store.
         let old = Head {
@@ -956,7 +955,7 @@ mod tests {
         // A newer marker wins over an older waiting head (recorded in-process meanwhile).
         marker::write(&db, INTERACTION, &head(30, &[], &[(&b, "text b")]), true);
         let known = session(std::slice::from_ref(&pre), &edit(false, "t3", &b), 100).unwrap();
-        assert!(known.open.is_empty());
+        assert_eq!(open(&known), 0);
         assert!(!known.seen.contains_key(a.to_str().unwrap()));
 
         // A shell bracket open: its manifest is in the store.

@@ -371,8 +371,8 @@ impl Spool {
     }
 
     /// [`Spool::push`] without waiting for the disk, with `entry`'s [`Head::of`]: for the
-    /// hook's normal path, where the drainer records the entry moments later (see [`crate::spool::Spool::push_with`] for what
-    /// survives what).
+    /// hook's normal path, where the drainer records the entry moments later (see
+    /// [`crate::spool::Spool::push_with`] for what survives what).
     /// The large texts (the payload, the files' texts) are written raw after the entry's line
     /// instead of as JSON strings inside it; `entry` is unchanged afterwards.
     pub fn push_deferred(&self, entry: &mut Entry, head: &Head) -> Result<PathBuf, String> {
