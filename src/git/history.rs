@@ -627,15 +627,7 @@ mod tests {
         assert_eq!(opened.root(), repo.path());
         assert_eq!(opened.git_dir(), opened.common_dir());
 
-        let worktree = repo.path().join("wt");
-        repo.git(&[
-            "worktree",
-            "add",
-            "-q",
-            "-b",
-            "side",
-            worktree.to_str().unwrap(),
-        ]);
+        let worktree = repo.add_worktree("wt", "side");
         let linked = Repo::open(&worktree.join("dir")).unwrap();
         assert_eq!(linked.root(), worktree);
         assert!(linked.git_dir().ends_with("worktrees/wt"));

@@ -235,15 +235,7 @@ mod tests {
         same_as_gix(repo.path());
         repo.git(&["checkout", "-q", "-b", "feature/x"]);
         same_as_gix(repo.path());
-        let linked = repo.path().join("linked");
-        repo.git(&[
-            "worktree",
-            "add",
-            "-q",
-            "-b",
-            "side",
-            linked.to_str().unwrap(),
-        ]);
+        let linked = repo.add_worktree("linked", "side");
         same_as_gix(&linked.join("src/a.rs"));
         let other = TestRepo::new();
         same_as_gix(other.path());
@@ -314,17 +306,14 @@ mod tests {
         std::fs::write(repo.path().join("a.rs"), "fn f0() {}\n\n}\n").unwrap();
         std::fs::write(repo.path().join("src/z.rs"), "main\n").unwrap();
         repo.git(&["commit", "-q", "-am", "main"]);
-        let _ = std::process::Command::new("git")
-            .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
-            .args(["merge", "-q", "side"])
-            .current_dir(repo.path())
-            .output()
-            .unwrap();
+        assert!(
+            repo.try_git(&[], &["merge", "-q", "side"]).is_err(),
+            "a conflict"
+        );
         assert_eq!(index_as_git(repo.path(), "src/z.rs"), (None, true));
         repo.git(&["merge", "--abort"]);
         // A linked worktree has an index of its own.
-        let linked = repo.path().join("linked");
-        repo.git(&["worktree", "add", "-q", "-b", "w", linked.to_str().unwrap()]);
+        let linked = repo.add_worktree("linked", "w");
         std::fs::write(linked.join("a.rs"), "worktree\n").unwrap();
         TestRepo::at(&linked).git(&["add", "a.rs"]);
         let (in_linked, answered) = index_as_git(&linked, "a.rs");

@@ -101,6 +101,21 @@ impl TestRepo {
         self.head()
     }
 
+    /// Adds a linked worktree at `dir` (under this repository) on a new branch `branch`, and
+    /// returns its path.
+    pub(super) fn add_worktree(&self, dir: &str, branch: &str) -> PathBuf {
+        let path = self.path.join(dir);
+        self.git(&[
+            "worktree",
+            "add",
+            "-q",
+            "-b",
+            branch,
+            path.to_str().unwrap(),
+        ]);
+        path
+    }
+
     pub(super) fn head(&self) -> String {
         self.git(&["rev-parse", "HEAD"])
     }

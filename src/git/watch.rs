@@ -305,15 +305,7 @@ mod tests {
     fn a_linked_worktree_sees_its_own_commits() {
         let repo = TestRepo::new();
         repo.commit_file("a.txt", "one\n", "first");
-        let worktree = repo.path().join("wt");
-        repo.git(&[
-            "worktree",
-            "add",
-            "-q",
-            "-b",
-            "side",
-            worktree.to_str().unwrap(),
-        ]);
+        let worktree = repo.add_worktree("wt", "side");
         let opened = Repo::open(&worktree).unwrap();
         assert_ne!(opened.git_dir(), opened.common_dir());
         let count = Arc::new(AtomicUsize::new(0));
