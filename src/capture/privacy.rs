@@ -904,7 +904,8 @@ fn looks_random(value: &[u8], min: usize) -> bool {
         .filter(|count| **count > 0)
         .map(|count| {
             let p = f64::from(*count) / len;
-            -p * p.log2()
+            // `libm`, not `f64::log2`: the C function would make every hook process load libm.
+            -p * libm::log2(p)
         })
         .sum();
     // Random base62 approaches log2(len) for short values; 3.0 bits per byte separates it from
