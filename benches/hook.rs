@@ -14,7 +14,8 @@
 //! the database grew by (page count times page size after a WAL checkpoint) against the file's
 //! size, and the time of `prodcode blame` on the file afterwards.
 //!
-//! Run: `cargo bench --bench hook`. A plain bench binary (no criterion): it measures separate
+//! Run: `cargo bench --bench hook` (`-- hook-program growth` and so on for some parts only; see
+//! `main`). A plain bench binary (no criterion): it measures separate
 //! processes, and the figures that matter are percentiles per call.
 
 use std::io::Write;
@@ -124,13 +125,26 @@ fn line(n: usize, version: usize) -> String {
 }
 
 fn main() {
+    // `cargo bench --bench hook -- hook-program` runs only the parts named (`hook-program`,
+    // `whole-binary`, `in-process`, `after-human-edit`, `growth`); cargo passes `--bench` too.
+    let only: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|arg| !arg.starts_with('-'))
+        .collect();
+    let wanted = |part: &str| only.is_empty() || only.iter().any(|name| name == part);
     for (lines, pairs) in [(1_000, 300), (10_000, 100)] {
         for mode in [Mode::HookProgram, Mode::WholeBinary, Mode::InProcess] {
-            edit_latency(lines, pairs, mode);
+            if wanted(mode.name()) {
+                edit_latency(lines, pairs, mode);
+            }
         }
     }
-    edit_latency(1_000, 100, Mode::AfterHumanEdit);
-    store_growth();
+    if wanted(Mode::AfterHumanEdit.name()) {
+        edit_latency(1_000, 100, Mode::AfterHumanEdit);
+    }
+    if wanted("growth") {
+        store_growth();
+    }
 }
 
 /// `prodcode hook --drain`: returns once everything the hook calls spooled is recorded.
@@ -159,6 +173,18 @@ enum Mode {
     /// file then differs from its last snapshot, and the pre call reads git's index entry for it
     /// (in-process now; `git ls-files -s`, timed in the same loop, before).
     AfterHumanEdit,
+}
+
+impl Mode {
+    /// The name that selects it on the bench's command line.
+    fn name(self) -> &'static str {
+        match self {
+            Mode::HookProgram => "hook-program",
+            Mode::WholeBinary => "whole-binary",
+            Mode::InProcess => "in-process",
+            Mode::AfterHumanEdit => "after-human-edit",
+        }
+    }
 }
 
 /// `pairs` Pre+Post pairs of an `Edit` on a file of `lines` lines run as `mode` says, each pair

@@ -96,17 +96,22 @@ pub fn redact_json(value: &mut Value) -> Vec<Redaction> {
 /// backslash, so the second pass keeps JSON valid); otherwise it is the document re-serialized.
 /// Text that is not JSON gets the text scan only.
 pub fn redact_json_text(text: &str) -> (String, Vec<Redaction>) {
+    redact_json_document(text, serde_json::from_str::<Value>(text).ok())
+}
+
+/// [`redact_json_text`] of `text` already parsed by the caller (`parsed`, `None` when it is
+/// not JSON): the same value that `serde_json::from_str::<Value>(text)` gives.
+pub fn redact_json_document(text: &str, parsed: Option<Value>) -> (String, Vec<Redaction>) {
     let mut found = Vec::new();
-    let mut parsed = None;
     let mut document = std::borrow::Cow::Borrowed(text);
-    if let Ok(mut value) = serde_json::from_str::<Value>(text) {
+    let parsed = parsed.map(|mut value| {
         let strings = redact_json(&mut value);
         if !strings.is_empty() {
             document = std::borrow::Cow::Owned(value.to_string());
             merge_redactions(&mut found, strings);
         }
-        parsed = Some(value);
-    }
+        value
+    });
     let (clean, more) = match parsed {
         Some(_) => {
             let mut assigned = Vec::new();
@@ -135,11 +140,18 @@ fn redact_value(value: &mut Value, found: &mut Vec<Redaction>) {
         }
         Value::Array(items) => items.iter_mut().for_each(|item| redact_value(item, found)),
         Value::Object(map) => {
-            let entries = std::mem::take(map);
-            for (key, mut item) in entries {
-                redact_value(&mut item, found);
-                let key = redact_text(&key, found).unwrap_or(key);
-                map.insert(key, item);
+            // In place: only a key that holds a secret (rare) is moved.
+            let mut renamed = Vec::new();
+            for (key, item) in map.iter_mut() {
+                redact_value(item, found);
+                if let Some(clean) = redact_text(key, found) {
+                    renamed.push((key.clone(), clean));
+                }
+            }
+            for (key, clean) in renamed {
+                if let Some(item) = map.remove(&key) {
+                    map.insert(clean, item);
+                }
             }
         }
         Value::Null | Value::Bool(_) | Value::Number(_) => {}
@@ -148,10 +160,12 @@ fn redact_value(value: &mut Value, found: &mut Vec<Redaction>) {
 
 /// The redacted text when anything was redacted.
 fn redact_text(text: &str, found: &mut Vec<Redaction>) -> Option<String> {
-    let (clean, redactions) = redact(text);
-    if redactions.is_empty() {
+    // Most strings hold no secret: they are not copied (a whole file, in a hook's payload).
+    let secrets = find_secrets(text);
+    if secrets.is_empty() {
         return None;
     }
+    let (clean, redactions) = redact_with(text, secrets);
     merge_redactions(found, redactions);
     Some(clean)
 }
@@ -196,16 +210,9 @@ fn needles() -> impl Iterator<Item = &'static str> {
         .chain(["eyJ", "://", "Bearer ", "-----BEGIN "])
 }
 
-/// The automaton over [`needles`] (leftmost-longest: `sk-ant-` rather than `sk-`), and for each
+/// A searcher for [`needles`] (leftmost-longest: `sk-ant-` rather than `sk-`), and for each
 /// needle the shorter needles it starts with, which occur at the same place.
-static NEEDLES: LazyLock<Option<(AhoCorasick, Vec<Vec<usize>>)>> = LazyLock::new(|| {
-    // A contiguous NFA: a hook builds the automaton once per process, and a DFA took longer to
-    // build than a search of a 100 KB payload.
-    let automaton = AhoCorasick::builder()
-        .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
-        .match_kind(aho_corasick::MatchKind::LeftmostLongest)
-        .build(needles())
-        .ok()?;
+static NEEDLES: LazyLock<Option<(Needles, Vec<Vec<usize>>)>> = LazyLock::new(|| {
     let all: Vec<&str> = needles().collect();
     let shorter = all
         .iter()
@@ -215,8 +222,48 @@ static NEEDLES: LazyLock<Option<(AhoCorasick, Vec<Vec<usize>>)>> = LazyLock::new
                 .collect()
         })
         .collect();
-    Some((automaton, shorter))
+    Some((Needles::new()?, shorter))
 });
+
+/// How [`needles`] are searched for. A hook builds this once per process, for one payload: the
+/// packed (Teddy) searcher is what the automaton searches with anyway, without building the
+/// automaton (≈8% of a hook call); the automaton, a contiguous NFA (a DFA took longer to build
+/// than a search of a 100 KB payload), where the CPU has no Teddy.
+enum Needles {
+    Packed(aho_corasick::packed::Searcher),
+    Automaton(AhoCorasick),
+}
+
+impl Needles {
+    fn new() -> Option<Needles> {
+        let packed = aho_corasick::packed::Config::new()
+            .match_kind(aho_corasick::packed::MatchKind::LeftmostLongest)
+            .builder()
+            .extend(needles())
+            .build();
+        if let Some(searcher) = packed {
+            return Some(Needles::Packed(searcher));
+        }
+        AhoCorasick::builder()
+            .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .build(needles())
+            .ok()
+            .map(Needles::Automaton)
+    }
+
+    /// `(needle, start)` of each leftmost-longest, non-overlapping occurrence, in order.
+    fn for_each(&self, text: &str, mut found: impl FnMut(usize, usize)) {
+        match self {
+            Needles::Packed(searcher) => searcher
+                .find_iter(text)
+                .for_each(|hit| found(hit.pattern().as_usize(), hit.start())),
+            Needles::Automaton(automaton) => automaton
+                .find_iter(text)
+                .for_each(|hit| found(hit.pattern().as_usize(), hit.start())),
+        }
+    }
+}
 
 /// Where each needle of [`needles`] occurs in `text`, by needle, in increasing order. A needle
 /// that starts inside another one's occurrence is not reported: every detector but the URL
@@ -224,15 +271,12 @@ static NEEDLES: LazyLock<Option<(AhoCorasick, Vec<Vec<usize>>)>> = LazyLock::new
 fn needle_hits(text: &str) -> Vec<Vec<usize>> {
     let mut hits = vec![Vec::new(); PEM + 1];
     match NEEDLES.as_ref() {
-        Some((automaton, shorter)) => {
-            for found in automaton.find_iter(text) {
-                let needle = found.pattern().as_usize();
-                hits[needle].push(found.start());
-                for &short in &shorter[needle] {
-                    hits[short].push(found.start());
-                }
+        Some((searcher, shorter)) => searcher.for_each(text, |needle, start| {
+            hits[needle].push(start);
+            for &short in &shorter[needle] {
+                hits[short].push(start);
             }
-        }
+        }),
         // Cannot happen (the needles are fixed and few); search for each one instead.
         None => {
             for (positions, needle) in hits.iter_mut().zip(needles()) {
@@ -1189,6 +1233,37 @@ mod tests {
             "ghp_16C7e42F292c6912E7710c838347Ae178B4a AKIAIOSFODNN7EXAMPLE ghp_26C7e42F292c6912E7710c838347Ae178B4a",
         );
         assert_eq!(found, ["github_token×2", "aws_access_key×1"]);
+    }
+
+    #[test]
+    fn the_packed_searcher_finds_what_the_automaton_finds() {
+        // Every needle, needles that start with shorter ones, overlapping and adjacent ones,
+        // and the text around them repeated, as real payloads repeat.
+        let all: Vec<&str> = needles().collect();
+        let mut text = String::new();
+        for (round, needle) in all.iter().cycle().take(all.len() * 3).enumerate() {
+            text.push_str(needle);
+            text.push_str(["", " ", "x", "\n", "eyJ", "sk-"][round % 6]);
+        }
+        text.push_str(&"    return 0;\n}\n".repeat(200));
+        let hits = |needles: &Needles| {
+            let mut found = Vec::new();
+            needles.for_each(&text, |needle, start| found.push((needle, start)));
+            found
+        };
+        let Some(packed) = Needles::new().filter(|n| matches!(n, Needles::Packed(_))) else {
+            return; // No Teddy on this CPU: the automaton is all there is.
+        };
+        let automaton = Needles::Automaton(
+            AhoCorasick::builder()
+                .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
+                .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+                .build(needles())
+                .unwrap(),
+        );
+        let expected = hits(&automaton);
+        assert!(expected.len() >= all.len() * 3, "{expected:?}");
+        assert_eq!(hits(&packed), expected);
     }
 
     #[test]

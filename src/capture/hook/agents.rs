@@ -53,10 +53,9 @@ struct SnakeCaseWire {
     model: Value,
     prompt: Text,
     tool_name: Text,
-    tool_input: Value,
-    tool_response: Value,
-    /// Copilot CLI's name for `tool_response`.
-    tool_result: Value,
+    // `tool_input`, `tool_response` and Copilot CLI's `tool_result` are read from the payload
+    // by reference: they hold whole files (a `Write`'s content, an `Edit`'s `originalFile`),
+    // which deserializing would copy.
     tool_use_id: Text,
 }
 
@@ -195,15 +194,15 @@ fn snake_case(
         .or_else(|| hint.map(str::to_owned))
         .unwrap_or_else(|| "unknown".to_owned());
     let cwd = cwd_or(wire.cwd.get(), process_cwd);
+    let field = |name: &str| value.get(name).unwrap_or(&Value::Null);
     let tool = || {
         let tool = wire.tool_name.0.clone().unwrap_or_default();
-        let response = if wire.tool_response.is_null() {
-            &wire.tool_result
-        } else {
-            &wire.tool_response
+        let response = match field("tool_response") {
+            Value::Null => field("tool_result"),
+            response => response,
         };
         ToolCall {
-            target: tool_target(&tool, &wire.tool_input, Some(response), cwd.as_deref()),
+            target: tool_target(&tool, field("tool_input"), Some(response), cwd.as_deref()),
             tool,
             tool_use_id: wire.tool_use_id.0.clone().filter(|id| !id.is_empty()),
         }

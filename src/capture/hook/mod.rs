@@ -233,7 +233,7 @@ fn run(config: &Config, call: &Call<'_>) -> Result<(), Failure> {
         Ok(text) => std::borrow::Cow::Borrowed(text),
         Err(_) => String::from_utf8_lossy(call.input),
     };
-    let event = parse(call, &text);
+    let (event, parsed) = parse(call, &text);
     if event.paths().iter().any(|path| {
         privacy::opted_out(if path.is_dir() {
             path
@@ -247,7 +247,9 @@ fn run(config: &Config, call: &Call<'_>) -> Result<(), Failure> {
         Action::GitCommit => String::new(),
         // The log holds JSON: input that is not JSON is kept as a string inside some.
         Action::Unparsed => serde_json::json!({ "unparsed": privacy::redact(&text).0 }).to_string(),
-        _ => redact_payload(&text),
+        // The document parsed once for the event and for redaction: a payload's strings (a
+        // whole file in a post) are mostly escapes, and parsing them was a third of a call.
+        _ => privacy::redact_json_document(&text, parsed).0,
     };
     let (event, redactions) = redact_prompt(event);
     let Some(db) = config.db_path.as_deref() else {
@@ -709,19 +711,23 @@ fn open(db: &Path, busy_timeout: Duration) -> Result<Store, StoreError> {
 }
 
 /// The event of one call.
-fn parse(call: &Call<'_>, text: &str) -> HookEvent {
+/// The event of the payload `text`, and the payload parsed (`None` when it is not JSON).
+fn parse(call: &Call<'_>, text: &str) -> (HookEvent, Option<Value>) {
     let cwd = call.cwd.as_deref();
     if call.agent == "git" {
         let mut event = agents::other("git", "commit", cwd);
         event.action = Action::GitCommit;
-        return event;
+        return (event, None);
     }
     match serde_json::from_str::<Value>(text) {
-        Ok(value) => agents::parse(call.agent, call.event, &value, cwd),
+        Ok(value) => (
+            agents::parse(call.agent, call.event, &value, cwd),
+            Some(value),
+        ),
         Err(_) => {
             let mut event = agents::other(call.agent, "unparsed", cwd);
             event.action = Action::Unparsed;
-            event
+            (event, None)
         }
     }
 }
@@ -859,7 +865,7 @@ mod tests {
             cwd: None,
             received_ms: 0,
         };
-        parse(&call, &payload)
+        parse(&call, &payload).0
     }
 
     fn call_at(received_ms: i64) -> Call<'static> {
