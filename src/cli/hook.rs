@@ -86,6 +86,34 @@ pub fn run(db: Option<PathBuf>, args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// What `prodcode-hook`, which starts without Rust's runtime setup (`src/bin`), needs of it:
+/// the standard descriptors open (a file the hook opens must never become its stdout, or the
+/// reply would be written into it), and SIGPIPE ignored (an agent that stopped reading gets
+/// an error on the write, not a killed hook).
+pub fn prepare_process() {
+    #[cfg(unix)]
+    // SAFETY: poll reads the array it is given; open and signal take valid arguments. Called
+    // first thing in `main`, before any other thread or descriptor exists.
+    unsafe {
+        let mut fds = [0, 1, 2].map(|fd| libc::pollfd {
+            fd,
+            events: 0,
+            revents: 0,
+        });
+        if libc::poll(fds.as_mut_ptr(), 3, 0) > 0 {
+            for fd in fds {
+                // The lowest free descriptor: the closed one.
+                if fd.revents & libc::POLLNVAL != 0
+                    && libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) != fd.fd
+                {
+                    libc::abort();
+                }
+            }
+        }
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    }
+}
+
 /// `prodcode-hook <agent> [--event NAME] [--db PATH]` (the binary agents' hooks run, see
 /// [`hook::HOOK_PROGRAM`]): exactly `prodcode hook <agent> …`, without the rest of the command
 /// line interface. Any other command line is handed to `prodcode hook` unchanged.

@@ -1431,3 +1431,70 @@ fn the_hook_program_alone_spools_and_hands_everything_else_to_prodcode() {
     assert!(version.status.success());
     assert!(String::from_utf8_lossy(&version.stdout).starts_with("prodcode-hook "));
 }
+
+/// `prodcode-hook` starts without Rust's runtime setup, so it opens the standard descriptors and
+/// ignores SIGPIPE itself: with its stdout closed, the files it opens never take descriptor 1
+/// (the reply would be written into one of them), and an agent that stops reading before the
+/// reply gets a zero exit, not a hook killed by a signal. Gemini CLI's hook replies `{}`.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_hook_program_survives_a_closed_stdout_and_a_reader_that_left() {
+    use std::os::unix::process::CommandExt;
+    let ws = Workspace::new();
+    let gemini = Session::new(&ws, "gemini", "gemini/0.20", "gem-closed");
+    let prompts_sent = ["stdout closed", "reader gone"];
+    for (round, prompt) in prompts_sent.iter().enumerate() {
+        let payload = gemini.payload("before_agent.json", &[("prompt", prompt)]);
+        let mut command = Command::new(crate::support::hook_bin());
+        command
+            .args(["gemini", "--db"])
+            .arg(&ws.db)
+            .current_dir(&ws.root)
+            .env_remove("PRODCODE_DB")
+            .stdin(Stdio::piped())
+            .stderr(Stdio::piped());
+        if round == 0 {
+            // SAFETY: close is async-signal-safe; the child closes its own stdout before exec.
+            unsafe {
+                command.pre_exec(|| {
+                    libc::close(1);
+                    Ok(())
+                });
+            }
+        } else {
+            command.stdout(Stdio::piped());
+        }
+        let mut child = command.spawn().unwrap();
+        // The reader leaves before the hook writes its reply.
+        drop(child.stdout.take());
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(payload.as_bytes())
+            .unwrap();
+        let output = child.wait_with_output().unwrap();
+        assert_eq!(output.status.code(), Some(0), "round {round}: {output:?}");
+        assert_eq!(String::from_utf8_lossy(&output.stderr), "");
+    }
+    let drained = Command::new(bin())
+        .args(["hook", "--drain", "--db"])
+        .arg(&ws.db)
+        .env_remove("PRODCODE_DB")
+        .output()
+        .unwrap();
+    assert!(drained.status.success(), "{drained:?}");
+    assert_eq!(
+        prompts(interaction(&log(&ws), "gemini:gem-closed")),
+        prompts_sent
+    );
+    // Nothing the hook wrote went into a file it had open as descriptor 1.
+    for entry in std::fs::read_dir(ws.db.parent().unwrap()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            let text = std::fs::read(&path).unwrap();
+            assert!(!text.starts_with(b"{}\n"), "{}", path.display());
+        }
+    }
+}
