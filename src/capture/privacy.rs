@@ -96,12 +96,17 @@ pub fn redact_json(value: &mut Value) -> Vec<Redaction> {
 /// backslash, so the second pass keeps JSON valid); otherwise it is the document re-serialized.
 /// Text that is not JSON gets the text scan only.
 pub fn redact_json_text(text: &str) -> (String, Vec<Redaction>) {
-    redact_json_document(text, serde_json::from_str::<Value>(text).ok())
+    let (clean, found) = redact_json_document(text, serde_json::from_str::<Value>(text).ok());
+    (clean.into_owned(), found)
 }
 
 /// [`redact_json_text`] of `text` already parsed by the caller (`parsed`, `None` when it is
-/// not JSON): the same value that `serde_json::from_str::<Value>(text)` gives.
-pub fn redact_json_document(text: &str, parsed: Option<Value>) -> (String, Vec<Redaction>) {
+/// not JSON): the same value that `serde_json::from_str::<Value>(text)` gives. `text` itself,
+/// not a copy, when nothing was redacted.
+pub fn redact_json_document(
+    text: &str,
+    parsed: Option<Value>,
+) -> (std::borrow::Cow<'_, str>, Vec<Redaction>) {
     let mut found = Vec::new();
     let mut document = std::borrow::Cow::Borrowed(text);
     let parsed = parsed.map(|mut value| {
@@ -112,23 +117,26 @@ pub fn redact_json_document(text: &str, parsed: Option<Value>) -> (String, Vec<R
         }
         value
     });
-    let (clean, more) = match parsed {
+    let secrets = match parsed {
         Some(_) => {
             let mut assigned = Vec::new();
             assignments(document.as_bytes(), &mut assigned);
-            redact_with(&document, assigned)
+            assigned
         }
-        None => redact(&document),
+        None => find_secrets(&document),
     };
-    if !more.is_empty()
-        && let Some(value) = parsed
+    if secrets.is_empty() {
+        return (document, found);
+    }
+    let (clean, more) = redact_with(&document, secrets);
+    if let Some(value) = parsed
         && serde_json::from_str::<serde::de::IgnoredAny>(&clean).is_err()
     {
         // Cannot happen (see the module docs), but a payload must stay valid JSON.
-        return (value.to_string(), found);
+        return (value.to_string().into(), found);
     }
     merge_redactions(&mut found, more);
-    (clean, found)
+    (clean.into(), found)
 }
 
 fn redact_value(value: &mut Value, found: &mut Vec<Redaction>) {

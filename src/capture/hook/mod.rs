@@ -243,10 +243,13 @@ fn run(config: &Config, call: &Call<'_>) -> Result<(), Failure> {
     }) {
         return Ok(());
     }
-    let payload = match event.action {
-        Action::GitCommit => String::new(),
+    // Borrowed from the input when nothing was redacted (see `Spool::push_deferred`).
+    let payload: std::borrow::Cow<'_, str> = match event.action {
+        Action::GitCommit => String::new().into(),
         // The log holds JSON: input that is not JSON is kept as a string inside some.
-        Action::Unparsed => serde_json::json!({ "unparsed": privacy::redact(&text).0 }).to_string(),
+        Action::Unparsed => serde_json::json!({ "unparsed": privacy::redact(&text).0 })
+            .to_string()
+            .into(),
         // The document parsed once for the event and for redaction: a payload's strings (a
         // whole file in a post) are mostly escapes, and parsing them was a third of a call.
         _ => privacy::redact_json_document(&text, parsed).0,
@@ -297,13 +300,20 @@ fn run(config: &Config, call: &Call<'_>) -> Result<(), Failure> {
                 observe_with(known.as_ref(), &waiting, event, redactions, call)
             }
         };
-        let payload = git_payload(&observation).unwrap_or(payload);
-        let mut current = Entry::new(call.agent, call.received_ms, payload, Some(observation));
+        let payload = git_payload(&observation).map_or(payload, Into::into);
+        let mut current = Entry::new(
+            call.agent,
+            call.received_ms,
+            String::new(),
+            Some(observation),
+        );
         let mut head = Head::of(&current);
         if let Some(session) = &session {
             head.carry_seen(&session.seen);
         }
-        let pushed = keep_marked(db, &head, || spool.push_deferred(&mut current, &head));
+        let pushed = keep_marked(db, &head, || {
+            spool.push_deferred(&mut current, &head, Some(&payload))
+        });
         match pushed {
             Ok(_) => {
                 drain::start_in_background(db);
@@ -311,6 +321,7 @@ fn run(config: &Config, call: &Call<'_>) -> Result<(), Failure> {
             }
             // No spool place takes it: record it here and now, the agent waiting.
             Err(why) => {
+                current.payload = payload.into_owned();
                 let recorded =
                     keep_marked(db, &head, || record_now(config, db, &spool, &current, call));
                 let note = format!("the spool could not take the payload ({why})");
@@ -328,7 +339,7 @@ fn run(config: &Config, call: &Call<'_>) -> Result<(), Failure> {
         Ok(store) => store,
         Err(error) => {
             let observation = observe_with(None, &[], event, redactions, call);
-            let payload = git_payload(&observation).unwrap_or(payload);
+            let payload = git_payload(&observation).unwrap_or_else(|| payload.into_owned());
             let entry = Entry::new(call.agent, call.received_ms, payload, Some(observation));
             let spooled = keep_marked(db, &Head::of(&entry), || spool.push(&entry));
             return Err(Failure::spooled(
@@ -338,7 +349,7 @@ fn run(config: &Config, call: &Call<'_>) -> Result<(), Failure> {
         }
     };
     let observation = observe_with(Some(&store), &[], event, redactions, call);
-    let payload = git_payload(&observation).unwrap_or(payload);
+    let payload = git_payload(&observation).unwrap_or_else(|| payload.into_owned());
     let current = Entry::new(call.agent, call.received_ms, payload, Some(observation));
     keep_marked(db, &Head::of(&current), || {
         record_with(store, &spool, &current, call)

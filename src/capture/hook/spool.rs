@@ -375,10 +375,42 @@ impl Spool {
     /// [`crate::spool::Spool::push_with`] for what survives what).
     /// The large texts (the payload, the files' texts) are written raw after the entry's line
     /// instead of as JSON strings inside it; `entry` is unchanged afterwards.
-    pub fn push_deferred(&self, entry: &mut Entry, head: &Head) -> Result<PathBuf, String> {
+    ///
+    /// `payload`, when given, is the entry's payload, written from where it is instead of
+    /// `entry.payload` (which is then empty, and stays so): a hook's payload is, unless a
+    /// secret was redacted, the text it received, and copying a megabyte into the entry cost
+    /// a page fault per 4 KB.
+    pub fn push_deferred(
+        &self,
+        entry: &mut Entry,
+        head: &Head,
+        payload: Option<&str>,
+    ) -> Result<PathBuf, String> {
+        let apart = payload.filter(|payload| payload.len() >= SECTION_MIN_BYTES);
+        if let Some(payload) = payload.filter(|_| apart.is_none()) {
+            entry.payload = payload.to_owned();
+        }
         let texts = entry.take_texts();
-        let tail: Vec<&[u8]> = texts.iter().map(String::as_bytes).collect();
+        let mut tail: Vec<&[u8]> = Vec::with_capacity(texts.len() + 1);
+        if let Some(payload) = apart {
+            entry.sections.insert(
+                0,
+                Section {
+                    part: "payload".to_owned(),
+                    file: 0,
+                    len: payload.len(),
+                },
+            );
+            tail.push(payload.as_bytes());
+        }
+        tail.extend(texts.iter().map(String::as_bytes));
         let result = self.push_bytes(entry, head, &tail, false);
+        if apart.is_some() {
+            entry.sections.remove(0);
+        }
+        if payload.is_some() {
+            entry.payload.clear();
+        }
         entry.put_texts(texts)?;
         result
     }
@@ -598,7 +630,7 @@ mod tests {
         );
         let pushed = entry.clone();
         let head = Head::of(&entry);
-        let path = spool.push_deferred(&mut entry, &head).unwrap();
+        let path = spool.push_deferred(&mut entry, &head, None).unwrap();
         assert_eq!(entry, pushed);
         let written = std::fs::read(&path).unwrap();
         assert!(
@@ -620,7 +652,42 @@ mod tests {
             .into_iter()
             .map(|pending| pending.entry.unwrap())
             .collect();
-        assert_eq!(read, [pushed]);
+        assert_eq!(read, std::slice::from_ref(&pushed));
+        std::fs::remove_file(&path).unwrap();
+
+        // The payload given apart, as a hook passes the text it received: a large one written
+        // raw as the first section, a small one inside the line; read back the same either way,
+        // and the entry pushed keeps its empty payload.
+        for payload in [pushed.payload.clone(), "{\"small\":true}".to_owned()] {
+            let mut apart = Entry {
+                payload: String::new(),
+                ..pushed.clone()
+            };
+            let path = spool
+                .push_deferred(&mut apart, &head, Some(&payload))
+                .unwrap();
+            assert_eq!(apart.payload, "");
+            assert_eq!(
+                apart,
+                Entry {
+                    payload: String::new(),
+                    ..pushed.clone()
+                }
+            );
+            let read: Vec<Entry> = spool
+                .pending(0)
+                .into_iter()
+                .map(|pending| pending.entry.unwrap())
+                .collect();
+            assert_eq!(
+                read,
+                [Entry {
+                    payload,
+                    ..pushed.clone()
+                }]
+            );
+            std::fs::remove_file(&path).unwrap();
+        }
     }
 
     /// Every shape an observation can take survives the spool unchanged, in receipt order.
