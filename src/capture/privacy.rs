@@ -249,9 +249,13 @@ impl Needles {
             .builder()
             .extend(needles())
             .build();
-        if let Some(searcher) = packed {
-            return Some(Needles::Packed(searcher));
+        match packed {
+            Some(searcher) => Some(Needles::Packed(searcher)),
+            None => Needles::automaton(),
         }
+    }
+
+    fn automaton() -> Option<Needles> {
         AhoCorasick::builder()
             .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
             .match_kind(aho_corasick::MatchKind::LeftmostLongest)
@@ -1262,14 +1266,7 @@ mod tests {
         let Some(packed) = Needles::new().filter(|n| matches!(n, Needles::Packed(_))) else {
             return; // No Teddy on this CPU: the automaton is all there is.
         };
-        let automaton = Needles::Automaton(
-            AhoCorasick::builder()
-                .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
-                .match_kind(aho_corasick::MatchKind::LeftmostLongest)
-                .build(needles())
-                .unwrap(),
-        );
-        let expected = hits(&automaton);
+        let expected = hits(&Needles::automaton().unwrap());
         assert!(expected.len() >= all.len() * 3, "{expected:?}");
         assert_eq!(hits(&packed), expected);
     }

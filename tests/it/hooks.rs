@@ -1478,12 +1478,7 @@ fn the_hook_program_survives_a_closed_stdout_and_a_reader_that_left() {
         assert_eq!(output.status.code(), Some(0), "round {round}: {output:?}");
         assert_eq!(String::from_utf8_lossy(&output.stderr), "");
     }
-    let drained = Command::new(bin())
-        .args(["hook", "--drain", "--db"])
-        .arg(&ws.db)
-        .env_remove("PRODCODE_DB")
-        .output()
-        .unwrap();
+    let drained = crate::support::drain_hooks(&ws.db);
     assert!(drained.status.success(), "{drained:?}");
     assert_eq!(
         prompts(interaction(&log(&ws), "gemini:gem-closed")),

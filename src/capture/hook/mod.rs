@@ -721,7 +721,6 @@ fn open(db: &Path, busy_timeout: Duration) -> Result<Store, StoreError> {
     Ok(store)
 }
 
-/// The event of one call.
 /// The event of the payload `text`, and the payload parsed (`None` when it is not JSON).
 fn parse(call: &Call<'_>, text: &str) -> (HookEvent, Option<Value>) {
     let cwd = call.cwd.as_deref();
